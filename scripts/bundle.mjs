@@ -1,0 +1,44 @@
+// Bundles js/ into what we publish: dist/cos-polyfill.js (classic script, installs on
+// load), dist/cos-polyfill.mjs (ESM: install, status) and dist/hub/ (the hub operator's folder).
+import { build } from 'esbuild';
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const hub = join(dist, 'hub');
+const common = { bundle: true, minify: false, sourcemap: true, target: 'es2022', logLevel: 'warning', legalComments: 'none' };
+const js = (name) => join(root, 'js', name);
+
+await mkdir(hub, { recursive: true });
+const jobs = [];
+if (existsSync(js('auto.js'))) {
+  jobs.push(build({ ...common, entryPoints: [js('auto.js')], format: 'iife', outfile: join(dist, 'cos-polyfill.js') }));
+}
+if (existsSync(js('polyfill.js'))) {
+  jobs.push(build({ ...common, entryPoints: [js('polyfill.js')], format: 'esm', outfile: join(dist, 'cos-polyfill.mjs') }));
+}
+if (existsSync(js('worker-entry.js'))) {
+  jobs.push(build({ ...common, entryPoints: [js('worker-entry.js')], format: 'iife', outfile: join(dist, 'cos-polyfill.worker.js') }));
+}
+if (existsSync(js('integrations/transformers.js'))) {
+  jobs.push(build({ ...common, entryPoints: [js('integrations/transformers.js')], format: 'esm', outfile: join(dist, 'transformers.mjs') }));
+}
+// Hub: the frame and its workers are module scripts; the worker imports the Wasm core.
+for (const name of ['hub-frame.js', 'hub-worker.js', 'write-worker.js', 'hub-manage.js']) {
+  if (existsSync(js(name))) {
+    jobs.push(build({ ...common, entryPoints: [js(name)], format: 'esm', outfile: join(hub, name),
+      external: ['./cos-core.mjs'], alias: { '../dist/cos-core.mjs': './cos-core.mjs' } }));
+  }
+}
+await Promise.all(jobs);
+for (const f of ['cos-core.mjs', 'cos-core.wasm']) {
+  if (existsSync(join(dist, f))) await copyFile(join(dist, f), join(hub, f));
+}
+const webHub = join(root, 'web', 'hub');
+if (existsSync(webHub)) {
+  for (const f of await readdir(webHub)) await copyFile(join(webHub, f), join(hub, f));
+}
+await rm(join(hub, '.keep'), { force: true });
