@@ -32,14 +32,14 @@ class Sha256StreamBinding {
     stream_.update(g_input, length);
   }
   std::string digest_hex() {
-    cos::Digest d = stream_.finish();
-    return cos::to_hex(d.data(), d.size());
+    cosp::Digest d = stream_.finish();
+    return cosp::to_hex(d.data(), d.size());
   }
   void reset() { stream_.reset(); }
   double bytes_hashed() const { return static_cast<double>(stream_.bytes_hashed()); }
 
  private:
-  cos::Sha256Stream stream_;
+  cosp::Sha256Stream stream_;
 };
 
 struct HashIdResult {
@@ -51,8 +51,8 @@ struct HashIdResult {
 
 HashIdResult parse_hash_id(const std::string& algorithm, const std::string& value) {
   HashIdResult r;
-  cos::HashId id;
-  r.status = static_cast<int32_t>(cos::parse_hash_id(algorithm, value, &id));
+  cosp::HashId id;
+  r.status = static_cast<int32_t>(cosp::parse_hash_id(algorithm, value, &id));
   r.ok = r.status == 0;
   if (r.ok) {
     r.algorithm = "SHA-256";
@@ -63,8 +63,8 @@ HashIdResult parse_hash_id(const std::string& algorithm, const std::string& valu
 
 HashIdResult parse_integrity(const std::string& integrity) {
   HashIdResult r;
-  cos::HashId id;
-  r.status = static_cast<int32_t>(cos::parse_integrity(integrity, &id));
+  cosp::HashId id;
+  r.status = static_cast<int32_t>(cosp::parse_integrity(integrity, &id));
   r.ok = r.status == 0;
   if (r.ok) {
     r.algorithm = "SHA-256";
@@ -74,8 +74,8 @@ HashIdResult parse_integrity(const std::string& integrity) {
 }
 
 std::string hex_to_integrity(const std::string& hex) {
-  cos::HashId id;
-  if (cos::parse_hash_hex(hex, &id) != cos::Status::kOk) return "";
+  cosp::HashId id;
+  if (cosp::parse_hash_hex(hex, &id) != cosp::Status::kOk) return "";
   return id.sri();
 }
 
@@ -91,53 +91,53 @@ struct OriginResult {
 
 OriginResult parse_origin(const std::string& input) {
   OriginResult r;
-  cos::Origin o;
-  r.status = static_cast<int32_t>(cos::parse_origin(input, &o));
+  cosp::Origin o;
+  r.status = static_cast<int32_t>(cosp::parse_origin(input, &o));
   r.ok = r.status == 0;
   if (r.ok) {
     r.origin = o.serialize();
     r.scheme = o.scheme;
     r.host = o.host;
     r.port = o.port;
-    r.site = cos::site_of(o);
+    r.site = cosp::site_of(o);
   }
   return r;
 }
 
 std::string site_of(const std::string& input) {
-  cos::Origin o;
-  if (cos::parse_origin(input, &o) != cos::Status::kOk) return "";
-  return cos::site_of(o);
+  cosp::Origin o;
+  if (cosp::parse_origin(input, &o) != cosp::Status::kOk) return "";
+  return cosp::site_of(o);
 }
 
 bool is_same_site(const std::string& a, const std::string& b) {
-  cos::Origin oa, ob;
-  if (cos::parse_origin(a, &oa) != cos::Status::kOk) return false;
-  if (cos::parse_origin(b, &ob) != cos::Status::kOk) return false;
-  return cos::is_same_site(oa, ob);
+  cosp::Origin oa, ob;
+  if (cosp::parse_origin(a, &oa) != cosp::Status::kOk) return false;
+  if (cosp::parse_origin(b, &ob) != cosp::Status::kOk) return false;
+  return cosp::is_same_site(oa, ob);
 }
 
-std::string status_name(int32_t s) { return cos::status_name(static_cast<cos::Status>(s)); }
-std::string status_message(int32_t s) { return cos::status_message(static_cast<cos::Status>(s)); }
+std::string status_name(int32_t s) { return cosp::status_name(static_cast<cosp::Status>(s)); }
+std::string status_message(int32_t s) { return cosp::status_message(static_cast<cosp::Status>(s)); }
 
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(cos_core) {
-  enum_<cos::Status>("Status")
-      .value("Ok", cos::Status::kOk)
-      .value("InvalidAlgorithm", cos::Status::kInvalidAlgorithm)
-      .value("UnsupportedAlgorithm", cos::Status::kUnsupportedAlgorithm)
-      .value("InvalidHashValue", cos::Status::kInvalidHashValue)
-      .value("InvalidOrigin", cos::Status::kInvalidOrigin)
-      .value("OpaqueOrigin", cos::Status::kOpaqueOrigin)
-      .value("TooManyOrigins", cos::Status::kTooManyOrigins)
-      .value("InvalidIntegrity", cos::Status::kInvalidIntegrity)
-      .value("NotFound", cos::Status::kNotFound)
-      .value("NotAllowed", cos::Status::kNotAllowed)
-      .value("DataMismatch", cos::Status::kDataMismatch)
-      .value("QuotaExceeded", cos::Status::kQuotaExceeded)
-      .value("InvalidState", cos::Status::kInvalidState)
-      .value("Corrupt", cos::Status::kCorrupt);
+  enum_<cosp::Status>("Status")
+      .value("Ok", cosp::Status::kOk)
+      .value("InvalidAlgorithm", cosp::Status::kInvalidAlgorithm)
+      .value("UnsupportedAlgorithm", cosp::Status::kUnsupportedAlgorithm)
+      .value("InvalidHashValue", cosp::Status::kInvalidHashValue)
+      .value("InvalidOrigin", cosp::Status::kInvalidOrigin)
+      .value("OpaqueOrigin", cosp::Status::kOpaqueOrigin)
+      .value("TooManyOrigins", cosp::Status::kTooManyOrigins)
+      .value("InvalidIntegrity", cosp::Status::kInvalidIntegrity)
+      .value("NotFound", cosp::Status::kNotFound)
+      .value("NotAllowed", cosp::Status::kNotAllowed)
+      .value("DataMismatch", cosp::Status::kDataMismatch)
+      .value("QuotaExceeded", cosp::Status::kQuotaExceeded)
+      .value("InvalidState", cosp::Status::kInvalidState)
+      .value("Corrupt", cosp::Status::kCorrupt);
   function("statusName", &status_name);
   function("statusMessage", &status_message);
 

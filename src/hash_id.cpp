@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-namespace cos {
+namespace cosp {
 namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
@@ -150,4 +150,4 @@ bool base64_decode(std::string_view text, std::string* out) {
   return true;
 }
 
-}  // namespace cos
+}  // namespace cosp

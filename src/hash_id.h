@@ -10,7 +10,7 @@
 
 #include "status.h"
 
-namespace cos {
+namespace cosp {
 
 constexpr size_t kSha256DigestBytes = 32;
 constexpr size_t kSha256HexChars = 64;
@@ -52,4 +52,4 @@ std::string base64_encode(const uint8_t* bytes, size_t length);
 // Standard or URL-safe alphabet, padding optional. Returns false on bad input.
 bool base64_decode(std::string_view text, std::string* out);
 
-}  // namespace cos
+}  // namespace cosp

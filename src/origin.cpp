@@ -14,7 +14,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace cos {
+namespace cosp {
 namespace {
 
 constexpr size_t kMaxInputBytes = 2048;
@@ -693,4 +693,4 @@ Status parse_origin(std::string_view input, Origin* out) {
   return parse_url_origin(input, out, false);
 }
 
-}  // namespace cos
+}  // namespace cosp

@@ -8,7 +8,7 @@
 
 #include "status.h"
 
-namespace cos {
+namespace cosp {
 
 enum class HostKind : int32_t { kDomain = 0, kIPv4 = 1, kIPv6 = 2 };
 
@@ -35,4 +35,4 @@ Status parse_origin(std::string_view input, Origin* out);
 // The default port of a special scheme, or -1.
 int32_t default_port(std::string_view scheme);
 
-}  // namespace cos
+}  // namespace cosp

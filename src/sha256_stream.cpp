@@ -3,7 +3,7 @@
 
 #include <sodium/crypto_hash_sha256.h>
 
-namespace cos {
+namespace cosp {
 
 static_assert(sizeof(crypto_hash_sha256_state) <= 128, "state buffer too small");
 
@@ -37,4 +37,4 @@ Digest Sha256Stream::digest(const uint8_t* data, size_t length) {
   return out;
 }
 
-}  // namespace cos
+}  // namespace cosp

@@ -7,7 +7,7 @@
 
 #include "hash_id.h"
 
-namespace cos {
+namespace cosp {
 
 class Sha256Stream {
  public:
@@ -25,4 +25,4 @@ class Sha256Stream {
   uint64_t bytes_ = 0;
 };
 
-}  // namespace cos
+}  // namespace cosp

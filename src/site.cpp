@@ -12,7 +12,7 @@
 
 #include <cstdint>
 
-namespace cos {
+namespace cosp {
 namespace {
 
 #include "psl_table.inc"
@@ -135,4 +135,4 @@ bool is_same_site(const Origin& a, const Origin& b) {
   return a.scheme == b.scheme && site_of(a) == site_of(b);
 }
 
-}  // namespace cos
+}  // namespace cosp

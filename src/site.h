@@ -7,7 +7,7 @@
 
 #include "origin.h"
 
-namespace cos {
+namespace cosp {
 
 // The public suffix of an ASCII lowercase domain ("co.uk" for "x.example.co.uk",
 // "github.io" for "a.github.io"); unlisted TLDs follow the implicit "*" rule.
@@ -24,4 +24,4 @@ std::string site_of(const Origin& origin);
 // Schemeful same site: equal scheme and equal registrable domain (or host).
 bool is_same_site(const Origin& a, const Origin& b);
 
-}  // namespace cos
+}  // namespace cosp

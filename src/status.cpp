@@ -1,6 +1,6 @@
 #include "status.h"
 
-namespace cos {
+namespace cosp {
 
 const char* status_name(Status status) {
   switch (status) {
@@ -42,4 +42,4 @@ const char* status_message(Status status) {
   return "unknown status";
 }
 
-}  // namespace cos
+}  // namespace cosp

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace cos {
+namespace cosp {
 
 enum class Status : int32_t {
   kOk = 0,
@@ -28,4 +28,4 @@ const char* status_name(Status status);
 // One-line English explanation suitable for an Error message.
 const char* status_message(Status status);
 
-}  // namespace cos
+}  // namespace cosp

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace cos {
+namespace cosp {
 namespace {
 
 const std::string kAbcHex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
@@ -99,4 +99,4 @@ TEST(HashId, HashesAreUsableAsMapKeys) {
 }
 
 }  // namespace
-}  // namespace cos
+}  // namespace cosp

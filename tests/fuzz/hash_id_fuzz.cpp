@@ -11,22 +11,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view algorithm = input.substr(0, split);
   std::string_view value = input.substr(split);
 
-  cos::HashId id;
-  if (cos::parse_hash_id(algorithm, value, &id) == cos::Status::kOk) {
+  cosp::HashId id;
+  if (cosp::parse_hash_id(algorithm, value, &id) == cosp::Status::kOk) {
     if (id.hex() != value) abort();
-    if (cos::canonical_digest_algorithm(algorithm) != "SHA-256") abort();
+    if (cosp::canonical_digest_algorithm(algorithm) != "SHA-256") abort();
   }
-  cos::HashId from_sri;
-  if (cos::parse_integrity(input, &from_sri) == cos::Status::kOk) {
-    cos::HashId again;
-    if (cos::parse_integrity(from_sri.sri(), &again) != cos::Status::kOk || again != from_sri) abort();
-    if (cos::parse_hash_hex(from_sri.hex(), &again) != cos::Status::kOk || again != from_sri) abort();
+  cosp::HashId from_sri;
+  if (cosp::parse_integrity(input, &from_sri) == cosp::Status::kOk) {
+    cosp::HashId again;
+    if (cosp::parse_integrity(from_sri.sri(), &again) != cosp::Status::kOk || again != from_sri) abort();
+    if (cosp::parse_hash_hex(from_sri.hex(), &again) != cosp::Status::kOk || again != from_sri) abort();
   }
   std::string decoded;
-  if (cos::base64_decode(input, &decoded)) {
-    std::string encoded = cos::base64_encode(reinterpret_cast<const uint8_t*>(decoded.data()), decoded.size());
+  if (cosp::base64_decode(input, &decoded)) {
+    std::string encoded = cosp::base64_encode(reinterpret_cast<const uint8_t*>(decoded.data()), decoded.size());
     std::string back;
-    if (!cos::base64_decode(encoded, &back) || back != decoded) abort();
+    if (!cosp::base64_decode(encoded, &back) || back != decoded) abort();
   }
   return 0;
 }
