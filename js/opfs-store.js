@@ -1,0 +1,142 @@
+// Loaded by the hub worker (hub origin, unpartitioned when reached through storage
+// access). Owns the OPFS layout and nothing else: blobs/sha256/<hex>, tmp/<id>, journal.
+
+const NOT_FOUND = 'NotFoundError';
+const ignoreMissing = (err) => { if (err?.name !== NOT_FOUND) throw err; };
+
+export class OpfsStore {
+  /** @param {FileSystemDirectoryHandle} root */
+  static async open(root) {
+    const blobsRoot = await root.getDirectoryHandle('blobs', { create: true });
+    const blobs = await blobsRoot.getDirectoryHandle('sha256', { create: true });
+    const tmp = await root.getDirectoryHandle('tmp', { create: true });
+    return new OpfsStore(root, blobs, tmp);
+  }
+
+  constructor(root, blobs, tmp) {
+    this.root = root;
+    this.blobs = blobs;
+    this.tmp = tmp;
+  }
+
+  /** The verified entry's File (a reference to OPFS, never a copy), or null. */
+  async blobFile(hex) {
+    try {
+      const handle = await this.blobs.getFileHandle(hex);
+      return await handle.getFile();
+    } catch (err) {
+      ignoreMissing(err);
+      return null;
+    }
+  }
+
+  async hasBlob(hex) {
+    try {
+      await this.blobs.getFileHandle(hex);
+      return true;
+    } catch (err) {
+      ignoreMissing(err);
+      return false;
+    }
+  }
+
+  /** A fresh temporary file for one write in flight; `id` is also its lock name suffix. */
+  async createTemp() {
+    const id = `${Date.now().toString(36)}-${crypto.randomUUID()}`;
+    const handle = await this.tmp.getFileHandle(id, { create: true });
+    return { id, handle };
+  }
+
+  /**
+   * Moves a verified temporary file to blobs/sha256/<hex>. When the blob exists already
+   * (a concurrent or earlier writer of the same bytes) the existing one is kept.
+   * @returns {Promise<boolean>} true when this temp file became the blob
+   */
+  async promote(temp, hex) {
+    if (await this.hasBlob(hex)) {
+      await this.removeTemp(temp.id);
+      return false;
+    }
+    await temp.handle.move(this.blobs, hex);
+    return true;
+  }
+
+  async removeTemp(id) {
+    await this.tmp.removeEntry(id).catch(ignoreMissing);
+  }
+
+  async removeBlob(hex) {
+    await this.blobs.removeEntry(hex).catch(ignoreMissing);
+  }
+
+  /** Deletes temporary files left by a crash; `inUse(id)` spares files of live writes. */
+  async cleanTemp(inUse = () => false) {
+    let removed = 0;
+    for await (const name of this.tmp.keys()) {
+      if (inUse(name)) continue;
+      await this.removeTemp(name);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Every blob name (64 hex digits) on disk, for rebuilding after a lost journal. */
+  async blobNames() {
+    const names = [];
+    for await (const name of this.blobs.keys()) names.push(name);
+    return names;
+  }
+
+  async readJournal() {
+    try {
+      const handle = await this.root.getFileHandle('journal');
+      return new Uint8Array(await (await handle.getFile()).arrayBuffer());
+    } catch (err) {
+      ignoreMissing(err);
+      return new Uint8Array(0);
+    }
+  }
+
+  /** Size of the journal file, so a reader can fetch only the tail another instance wrote. */
+  async journalFile() {
+    try {
+      return await (await this.root.getFileHandle('journal')).getFile();
+    } catch (err) {
+      ignoreMissing(err);
+      return null;
+    }
+  }
+
+  /**
+   * Appends records at `offset` (the end of the last good record), cutting off any torn
+   * tail after it. Chromium commits a writable by swapping files on close, so the
+   * journal on disk is either the old one or the new one, never a mix.
+   */
+  async appendJournal(bytes, offset) {
+    const handle = await this.root.getFileHandle('journal', { create: true });
+    const w = await handle.createWritable({ keepExistingData: true });
+    try {
+      await w.truncate(offset);
+      await w.write({ type: 'write', position: offset, data: bytes });
+      await w.close();
+    } catch (err) {
+      await w.abort().catch(() => {});
+      throw err;
+    }
+    return offset + bytes.byteLength;
+  }
+
+  /** Replaces the journal with a compacted snapshot, atomically (see appendJournal). */
+  async replaceJournal(bytes) {
+    const handle = await this.root.getFileHandle('journal', { create: true });
+    const w = await handle.createWritable({ keepExistingData: false });
+    try {
+      await w.write(bytes);
+      await w.close();
+    } catch (err) {
+      await w.abort().catch(() => {});
+      throw err;
+    }
+    return bytes.byteLength;
+  }
+}
