@@ -1,0 +1,138 @@
+// Loaded by the hub worker: one verified write in flight. Appends to tmp/<id> while
+// hashing in Wasm; a seek or truncate that breaks the append order forces a re-hash of
+// the final file at close. The bytes become an entry only if the digest matches.
+
+const HASH_CHUNK = 1 << 20;  // the Wasm core's input buffer size
+
+export class WriteSession {
+  /**
+   * @param {{core: any, store: import('./opfs-store.js').OpfsStore, hex: string,
+   *          onGrow?: (bytes: number) => void}} options onGrow reserves quota and may throw
+   */
+  static async begin({ core, store, hex, onGrow }) {
+    const temp = await store.createTemp();
+    let writable;
+    try {
+      writable = await temp.handle.createWritable({ keepExistingData: false });
+    } catch (err) {
+      await store.removeTemp(temp.id);
+      throw err;
+    }
+    return new WriteSession(core, store, hex, temp, writable, onGrow);
+  }
+
+  constructor(core, store, hex, temp, writable, onGrow) {
+    this.core = core;
+    this.store = store;
+    this.hex = hex;
+    this.temp = temp;
+    this.writable = writable;
+    this.onGrow = onGrow ?? (() => {});
+    this.stream = new core.Sha256Stream();
+    this.position = 0;  // where the next write lands
+    this.size = 0;      // current length of the temporary file
+    this.appendOnly = true;  // false once bytes were written out of order: re-hash at close
+    this.done = false;
+  }
+
+  /** @param {ArrayBuffer|Blob} data */
+  async write(data) {
+    this.#checkOpen();
+    const length = data.byteLength ?? data.size;
+    const end = this.position + length;
+    if (end > this.size) this.onGrow(end - this.size);
+    if (this.position !== this.size) this.appendOnly = false;
+    if (data instanceof Blob) {
+      await this.#writeBlob(data);
+    } else {
+      const bytes = new Uint8Array(data);
+      if (this.appendOnly) this.stream.update(bytes);
+      await this.writable.write({ type: 'write', position: this.position, data: bytes });
+    }
+    this.position = end;
+    this.size = Math.max(this.size, end);
+    return this.position;
+  }
+
+  async #writeBlob(blob) {
+    // Stream the Blob through: never hold a whole file in memory.
+    const reader = blob.stream().getReader();
+    let position = this.position;
+    let pending = Promise.resolve();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (this.appendOnly) this.stream.update(value);
+      await pending;  // at most one OPFS write in flight while the next chunk is hashed
+      pending = this.writable.write({ type: 'write', position, data: value });
+      position += value.byteLength;
+    }
+    await pending;
+  }
+
+  seek(position) {
+    this.#checkOpen();
+    this.position = position;
+    return this.position;
+  }
+
+  async truncate(size) {
+    this.#checkOpen();
+    if (size > this.size) this.onGrow(size - this.size);
+    await this.writable.truncate(size);
+    if (size !== this.size) this.appendOnly = false;
+    this.size = size;
+    if (this.position > size) this.position = size;
+    return size;
+  }
+
+  /**
+   * Finishes the file and checks its digest.
+   * @returns {Promise<{ok: boolean, size: number, digest: string}>} the temp file is
+   *   kept on success (the caller promotes it) and removed on mismatch.
+   */
+  async finish() {
+    this.#checkOpen();
+    this.done = true;
+    await this.writable.close();
+    let digest;
+    if (this.appendOnly) {
+      digest = this.stream.digestHex();
+    } else {
+      digest = await this.#rehash();
+    }
+    this.stream.delete();
+    const ok = digest === this.hex;
+    if (!ok) await this.store.removeTemp(this.temp.id);
+    return { ok, size: this.size, digest };
+  }
+
+  async #rehash() {
+    this.stream.reset();
+    const file = await this.temp.handle.getFile();
+    for (let off = 0; off < file.size; off += HASH_CHUNK) {
+      const chunk = await file.slice(off, off + HASH_CHUNK).arrayBuffer();
+      this.stream.update(new Uint8Array(chunk));
+    }
+    return this.stream.digestHex();
+  }
+
+  /** Moves the verified file into blobs/ (false if an identical blob already existed). */
+  promote() {
+    return this.store.promote(this.temp, this.hex);
+  }
+
+  /** Drops everything written; safe to call more than once and after a failed finish. */
+  async abort() {
+    if (!this.done) {
+      this.done = true;
+      await this.writable.abort().catch(() => {});
+      this.stream.delete();
+    }
+    await this.store.removeTemp(this.temp.id);
+  }
+
+  #checkOpen() {
+    if (this.done) throw new DOMException('The writable stream is closed.', 'InvalidStateError');
+  }
+}
