@@ -1,0 +1,95 @@
+// Loaded by the hub worker: the Wasm index made durable. Replays the OPFS journal at
+// start, serialises mutations across hub worker instances with a Web Lock, reads the
+// tail another instance appended before each mutation, and appends what changed.
+
+const LOCK_NAME = 'cos-hub-index';
+const HEADER_BYTES = 16;       // src/journal.h: magic(4) version(1) reserved(3) generation(u64)
+const COMPACT_AFTER_BYTES = 8 << 20;
+const USAGE_FLUSH_MS = 5000;
+
+export class HubIndex {
+  /**
+   * @param {{core: any, store: import('./opfs-store.js').OpfsStore, locks?: LockManager,
+   *          policy?: object, publicHashList?: string, log?: (msg: string) => void}} options
+   */
+  static async open({ core, store, locks = navigator.locks, policy, publicHashList, log = () => {} }) {
+    const raw = new core.raw.Index();
+    if (policy) raw.setPolicy({ ...raw.policy(), ...policy });
+    if (publicHashList) raw.loadPublicHashList(publicHashList);
+    const index = new HubIndex(core, raw, store, locks, log);
+    await index.#locked(() => index.#reopen());
+    index.flushTimer = setInterval(() => index.flushUsage().catch((e) => log(`usage flush failed: ${e}`)), USAGE_FLUSH_MS);
+    return index;
+  }
+
+  constructor(core, raw, store, locks, log) {
+    this.core = core;
+    this.raw = raw;
+    this.store = store;
+    this.locks = locks;
+    this.log = log;
+    this.offset = 0;      // end of the last good record in the journal file we know
+    this.openStats = null;
+  }
+
+  /** Runs `fn(rawIndex)` under the lock, after catching up with other instances, then persists. */
+  mutate(fn) {
+    return this.#locked(async () => {
+      await this.#catchUp();
+      const result = await fn(this.raw);
+      await this.#persist();
+      return result;
+    });
+  }
+
+  /** Writes batched usage counters (reads, probes) to the journal. */
+  flushUsage() {
+    return this.mutate((raw) => raw.flushUsage());
+  }
+
+  close() {
+    clearInterval(this.flushTimer);
+    this.raw.delete();  // the hub worker owns the one Index instance
+  }
+
+  #locked(fn) {
+    return this.locks.request(LOCK_NAME, { mode: 'exclusive' }, fn);
+  }
+
+  async #reopen() {
+    const bytes = await this.store.readJournal();
+    const stats = this.raw.open(bytes);
+    this.openStats = stats;
+    this.offset = Number(stats.validBytes);
+    if (Number(stats.droppedBytes) > 0) {
+      this.log(`journal: dropped ${stats.droppedBytes} torn or corrupt bytes after record ${stats.lastSeq}`);
+    }
+    return stats;
+  }
+
+  async #catchUp() {
+    const file = await this.store.journalFile();
+    if (!file || file.size === this.offset) return;
+    const header = new DataView(await file.slice(0, HEADER_BYTES).arrayBuffer());
+    const generation = header.byteLength === HEADER_BYTES ? header.getBigUint64(8, true) : -1n;
+    if (file.size < this.offset || generation !== BigInt(this.raw.generation())) {
+      await this.#reopen();  // another instance compacted the journal
+      return;
+    }
+    const tail = new Uint8Array(await file.slice(this.offset).arrayBuffer());
+    const stats = this.raw.applyTail(tail);
+    if (stats.status !== this.core.Status.Ok) {
+      await this.#reopen();
+      return;
+    }
+    this.offset += Number(stats.consumedBytes);
+  }
+
+  async #persist() {
+    const bytes = this.raw.takePendingJournalBytes();
+    if (bytes.byteLength > 0) this.offset = await this.store.appendJournal(bytes, this.offset);
+    if (this.offset > COMPACT_AFTER_BYTES && this.offset > 4 * this.raw.size() * 256) {
+      this.offset = await this.store.replaceJournal(this.raw.compact(Date.now()));
+    }
+  }
+}

@@ -1,0 +1,274 @@
+// Loaded as the hub's SharedWorker (hub origin; unpartitioned when the frame reached it
+// through storage access). Owns the Wasm core, the index and the OPFS store. Trusts the
+// `origin` the hub frame stamps on each request: only hub-origin documents can connect.
+
+import { loadCore } from '../dist/cos-core.mjs';
+import { parseRequest, makeReply, makeErrorReply, makeNotice } from './protocol.js';
+import { errorFromStatus, makeError, notFoundError } from './errors.js';
+import { OpfsStore } from './opfs-store.js';
+import { HubIndex } from './hub-index.js';
+import { WriteSession } from './write-session.js';
+
+const VERSION = '0.1.0';
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+const IDLE_WRITE_MS = 10 * 60 * 1000;  // a write with no activity this long is abandoned
+
+const log = (msg) => console.warn(`[cos hub] ${msg}`);
+const config = readConfig();
+const ready = start();
+
+async function start() {
+  const core = await loadCore({ locateFile: (name) => new URL(name, self.location.href).href });
+  const root = await navigator.storage.getDirectory();
+  const store = await OpfsStore.open(root);
+  const index = await HubIndex.open({ core, store, policy: config.policy, publicHashList: await loadPublicHashList(), log });
+  // Temporary files of writes alive in another instance are protected by their lock.
+  const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
+  const removed = await store.cleanTemp((id) => held.has(`cos-write-${id}`));
+  if (removed) log(`removed ${removed} temporary files left by an interrupted write`);
+  return { core, store, index };
+}
+
+function readConfig() {
+  const params = new URL(self.location.href).searchParams;
+  const num = (name, fallback) => (params.has(name) && Number.isFinite(Number(params.get(name))) ? Number(params.get(name)) : fallback);
+  const policy = {};
+  for (const [param, key] of [['probeBudget', 'probeBudget'], ['greaseRate', 'greaseRate'], ['greaseSeed', 'greaseSeed'], ['quotaBytes', 'quotaBytes']]) {
+    if (params.has(param)) policy[key] = num(param, 0);
+  }
+  if (params.has('phl')) policy.phlEnabled = params.get('phl') === '1';
+  return { policy };
+}
+
+async function loadPublicHashList() {
+  try {
+    const res = await fetch(new URL('public-hash-list.txt', self.location.href));
+    return res.ok ? await res.text() : '';
+  } catch {
+    return '';
+  }
+}
+
+// ---- connections: one port per hub frame ----
+
+self.onconnect = (event) => {
+  const port = event.ports[0];
+  const conn = { port, writes: new Map(), nextWriteId: 1 };
+  port.onmessage = (e) => dispatch(conn, e.data);
+  port.addEventListener('close', () => abandonAll(conn));  // Chromium fires it when the frame goes away
+  port.start();
+  ready.then(
+    () => port.postMessage(makeNotice('ready', { version: VERSION })),
+    (err) => log(`start failed: ${err?.stack ?? err}`),
+  );
+};
+
+async function dispatch(conn, message) {
+  let request;
+  try {
+    request = parseRequest(message, 'frame');
+  } catch (err) {
+    if (err.id !== undefined) conn.port.postMessage(makeErrorReply(err.id, err));
+    else log(`dropped a malformed message: ${err.message}`);
+    return;
+  }
+  try {
+    const hub = await ready;
+    const reply = await HANDLERS[request.type](hub, conn, request);
+    conn.port.postMessage(makeReply(request.id, reply ?? {}));
+  } catch (err) {
+    conn.port.postMessage(makeErrorReply(request.id, err));
+  }
+}
+
+function statusError(core, status) {
+  return errorFromStatus(core.statusName(status));
+}
+
+function hashHex(core, hash) {
+  const parsed = core.parseHashId(hash);
+  if (!parsed.ok) throw statusError(core, parsed.status);
+  return parsed.value;
+}
+
+// The page-side checks are a convenience; these are the authoritative ones.
+function visibilityRequest(core, origins) {
+  const request = { global: false, origins: [] };
+  for (const entry of origins) {
+    if (entry === '*') {
+      request.global = true;
+      continue;
+    }
+    const parsed = core.parseOrigin(entry);
+    if (!parsed.ok) throw statusError(core, parsed.status);
+    request.origins.push(parsed.origin);
+  }
+  return request;
+}
+
+function sniffType(head) {
+  return WASM_MAGIC.every((b, i) => head[i] === b) ? 'application/wasm' : '';
+}
+
+function writeFor(conn, request) {
+  const session = conn.writes.get(request.writeId);
+  if (!session || session.origin !== request.origin) {
+    throw makeError('InvalidStateError', 'No write in progress with this id.');
+  }
+  session.touched = Date.now();
+  return session;
+}
+
+async function endWrite(hub, conn, session) {
+  conn.writes.delete(session.writeId);
+  clearInterval(session.idleTimer);
+  hub.index.raw.endWrite(session.hex);
+  if (session.reserved > 0) hub.index.raw.release(session.reserved, session.origin);
+}
+
+function abandonAll(conn) {
+  ready.then(async (hub) => {
+    for (const session of [...conn.writes.values()]) {
+      await session.write.abort().catch(() => {});
+      await endWrite(hub, conn, session);
+    }
+  });
+}
+
+const HANDLERS = {
+  async lookup({ core, index, store }, conn, { hashes, origin }) {
+    const now = Date.now();
+    const hexes = hashes.map((h) => hashHex(core, h));
+    // All-or-nothing: every hash is looked up (and charged) before anything is revealed.
+    const disclosed = hexes.map((hex) => index.raw.lookup(hex, origin, now));
+    if (!disclosed.every(Boolean)) throw notFoundError();
+    const entries = [];
+    for (const hex of hexes) {
+      const entry = index.raw.entry(hex);
+      if (!entry || !(await store.hasBlob(hex))) throw notFoundError();
+      entries.push({ size: Number(entry.size), type: entry.contentType });
+    }
+    return { entries };
+  },
+
+  async getFile({ core, index, store }, conn, { hash, origin }) {
+    const hex = hashHex(core, hash);
+    const now = Date.now();
+    if (!index.raw.lookup(hex, origin, now)) throw notFoundError();
+    index.raw.beginRead(hex);
+    try {
+      const file = await store.blobFile(hex);
+      if (!file) throw notFoundError();
+      index.raw.recordRead(hex, origin, file.size, now);
+      return { file: new File([file], hex, { type: index.raw.entry(hex)?.contentType || '' }) };
+    } finally {
+      index.raw.endRead(hex);
+    }
+  },
+
+  async writeBegin({ core, index, store }, conn, { hash, origins, origin }) {
+    const hex = hashHex(core, hash);
+    const visibility = visibilityRequest(core, origins);
+    const session = { writeId: conn.nextWriteId++, hex, origin, visibility, reserved: 0, head: null, touched: Date.now() };
+    index.raw.beginWrite(hex);
+    try {
+      session.write = await WriteSession.begin({
+        core, store, hex,
+        onGrow: (bytes) => {
+          const r = index.raw.reserve(bytes, origin);
+          if (r.status !== core.Status.Ok) throw statusError(core, r.status);
+          session.reserved += bytes;
+          for (const evicted of r.evicted) store.removeBlob(evicted).catch((e) => log(`evict ${evicted}: ${e}`));
+        },
+      });
+    } catch (err) {
+      index.raw.endWrite(hex);
+      throw err;
+    }
+    session.lock = holdLock(`cos-write-${session.write.temp.id}`);
+    session.idleTimer = setInterval(() => {
+      if (Date.now() - session.touched > IDLE_WRITE_MS) HANDLERS.writeAbort({ core, index, store }, conn, session).catch(() => {});
+    }, IDLE_WRITE_MS / 4);
+    conn.writes.set(session.writeId, session);
+    return { writeId: session.writeId };
+  },
+
+  async writeChunk(hub, conn, request) {
+    const session = writeFor(conn, request);
+    if (!session.head && session.write.size === 0) {
+      session.head = new Uint8Array(request.data instanceof Blob ? await request.data.slice(0, 4).arrayBuffer() : request.data.slice(0, 4));
+    }
+    try {
+      return { position: await session.write.write(request.data) };
+    } catch (err) {
+      await HANDLERS.writeAbort(hub, conn, session).catch(() => {});
+      throw err;
+    }
+  },
+
+  async writeSeek(hub, conn, request) {
+    return { position: writeFor(conn, request).write.seek(request.position) };
+  },
+
+  async writeTruncate(hub, conn, request) {
+    const session = writeFor(conn, request);
+    return { size: await session.write.truncate(request.size) };
+  },
+
+  async writeClose(hub, conn, request) {
+    const { core, index } = hub;
+    const session = writeFor(conn, request);
+    let result;
+    try {
+      result = await session.write.finish();
+    } catch (err) {
+      await session.write.abort();
+      await endWrite(hub, conn, session);
+      session.lock.release();
+      throw err;
+    }
+    if (!result.ok) {
+      await endWrite(hub, conn, session);
+      session.lock.release();
+      throw makeError('DataError', 'The written bytes do not match the hash.');
+    }
+    try {
+      await index.mutate(async (raw) => {
+        await session.write.promote();
+        const type = session.write.appendOnly && session.head ? sniffType(session.head) : sniffType(await headOf(hub.store, session.hex));
+        const r = raw.commit(session.hex, result.size, type, session.origin, session.visibility, null, Date.now());
+        if (r.status !== core.Status.Ok) throw statusError(core, r.status);
+      });
+    } finally {
+      await endWrite(hub, conn, session);
+      session.lock.release();
+    }
+    return { size: result.size };
+  },
+
+  async writeAbort(hub, conn, request) {
+    const session = writeFor(conn, request);
+    await session.write.abort();
+    await endWrite(hub, conn, session);
+    session.lock.release();
+    return {};
+  },
+
+  async status({ index }) {
+    const raw = index.raw;
+    return { usage: Number(raw.usedBytes()), quota: Number(raw.policy().quotaBytes ?? 0), entries: Number(raw.size()) };
+  },
+};
+
+async function headOf(store, hex) {
+  const file = await store.blobFile(hex);
+  return file ? new Uint8Array(await file.slice(0, 4).arrayBuffer()) : new Uint8Array(0);
+}
+
+/** Holds a Web Lock until release() is called; other instances see the write as alive. */
+function holdLock(name) {
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  navigator.locks.request(name, () => held).catch(() => {});
+  return { release };
+}
