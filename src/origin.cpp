@@ -586,15 +586,15 @@ bool parse_host(std::string_view input, std::string* host, HostKind* kind) {
 
 bool is_special(std::string_view scheme) { return default_port(scheme) != -1; }
 
-// Everything after "scheme:" of a special URL: authority, then ignored path/query/fragment.
-Status parse_special(std::string scheme, std::string_view rest, Origin* out) {
-  // Special URLs ignore any mix and number of slashes and backslashes before the host.
-  while (!rest.empty() && (rest.front() == '/' || rest.front() == '\\')) rest.remove_prefix(1);
-  const size_t authority_end = rest.find_first_of("/\\?#");
-  std::string_view authority = rest.substr(0, authority_end);
+// Splits an authority into host and port text at the first ':' outside brackets, after
+// dropping userinfo (up to the last '@'). False when the port is not 0-65535 digits or
+// when userinfo is present but the host is empty.
+bool split_authority(std::string_view authority, std::string_view* host, int32_t* port) {
   const size_t at = authority.rfind('@');
-  if (at != std::string_view::npos) authority.remove_prefix(at + 1);  // userinfo
-  // The port starts at the first ':' outside brackets.
+  if (at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+    if (authority.empty()) return false;
+  }
   size_t colon = std::string_view::npos;
   bool in_brackets = false;
   for (size_t i = 0; i < authority.size(); ++i) {
@@ -605,17 +605,29 @@ Status parse_special(std::string scheme, std::string_view rest, Origin* out) {
       break;
     }
   }
-  const std::string_view host_text = authority.substr(0, colon);
+  *host = authority.substr(0, colon);
+  *port = -1;
+  if (colon == std::string_view::npos) return true;
+  if (colon == 0) return false;  // a port with no host
+  const std::string_view port_text = authority.substr(colon + 1);
+  uint32_t value = 0;
+  for (char c : port_text) {
+    if (!is_ascii_digit(static_cast<unsigned char>(c))) return false;
+    value = value * 10 + static_cast<uint32_t>(c - '0');
+    if (value > 65535) return false;
+  }
+  if (!port_text.empty()) *port = static_cast<int32_t>(value);
+  return true;
+}
+
+// Everything after "scheme:" of a special URL: authority, then ignored path/query/fragment.
+Status parse_special(std::string scheme, std::string_view rest, Origin* out) {
+  // Special URLs ignore any mix and number of slashes and backslashes before the host.
+  while (!rest.empty() && (rest.front() == '/' || rest.front() == '\\')) rest.remove_prefix(1);
+  std::string_view host_text;
   int32_t port = -1;
-  if (colon != std::string_view::npos) {
-    const std::string_view port_text = authority.substr(colon + 1);
-    uint32_t value = 0;
-    for (char c : port_text) {
-      if (!is_ascii_digit(static_cast<unsigned char>(c))) return Status::kInvalidOrigin;
-      value = value * 10 + static_cast<uint32_t>(c - '0');
-      if (value > 65535) return Status::kInvalidOrigin;
-    }
-    if (!port_text.empty()) port = static_cast<int32_t>(value);
+  if (!split_authority(rest.substr(0, rest.find_first_of("/\\?#")), &host_text, &port)) {
+    return Status::kInvalidOrigin;
   }
   Origin origin;
   if (!parse_host(host_text, &origin.host, &origin.host_kind)) return Status::kInvalidOrigin;
@@ -624,6 +636,28 @@ Status parse_special(std::string scheme, std::string_view rest, Origin* out) {
   origin.port = port;
   *out = std::move(origin);
   return Status::kOk;
+}
+
+// A non-special URL with an authority ("foo://host:port") is still a URL only if its
+// opaque host and port are well formed; its origin is opaque either way.
+bool valid_non_special_authority(std::string_view rest) {
+  if (rest.size() < 2 || rest[0] != '/' || rest[1] != '/') return true;  // no authority
+  rest.remove_prefix(2);
+  std::string_view host;
+  int32_t port;
+  if (!split_authority(rest.substr(0, rest.find_first_of("/?#")), &host, &port)) return false;
+  if (!host.empty() && host.front() == '[') {
+    uint16_t pieces[8];
+    return host.size() >= 2 && host.back() == ']' &&
+           parse_ipv6(host.substr(1, host.size() - 2), pieces);
+  }
+  for (char c : host) {
+    // Forbidden host code points: the domain set minus '%', C0 controls and DEL.
+    const unsigned char b = static_cast<unsigned char>(c);
+    if (b == '%' || (b < 0x20 && b != 0 && b != '\t' && b != '\n' && b != '\r')) continue;
+    if (b != 0x7F && is_forbidden_domain_byte(b)) return false;
+  }
+  return true;
 }
 
 Status parse_url_origin(std::string_view input, Origin* out, bool inside_blob) {
@@ -655,10 +689,24 @@ Status parse_url_origin(std::string_view input, Origin* out, bool inside_blob) {
   for (char& c : scheme) c = ascii_lower(c);
   const std::string_view rest = text.substr(colon + 1);
   if (is_special(scheme)) return parse_special(std::move(scheme), rest, out);
+  if (!valid_non_special_authority(rest)) return Status::kInvalidOrigin;
   if (scheme == "blob" && !inside_blob) {
-    // A blob URL's origin is its inner URL's when that is http(s); else opaque.
+    // A blob URL's origin is its inner URL's when that is http(s); else opaque. The
+    // outer parser percent-encodes C0 controls in the path, so the inner one sees %XX.
+    std::string inner_text;
+    for (char c : rest) {
+      const unsigned char b = static_cast<unsigned char>(c);
+      if (b < 0x20) {
+        static const char kHex[] = "0123456789ABCDEF";
+        inner_text += '%';
+        inner_text += kHex[b >> 4];
+        inner_text += kHex[b & 0xF];
+      } else {
+        inner_text += c;
+      }
+    }
     Origin inner;
-    if (parse_url_origin(rest, &inner, true) == Status::kOk &&
+    if (parse_url_origin(inner_text, &inner, true) == Status::kOk &&
         (inner.scheme == "http" || inner.scheme == "https")) {
       *out = std::move(inner);
       return Status::kOk;
