@@ -12,6 +12,14 @@ const hub = join(dist, 'hub');
 const common = { bundle: true, minify: false, sourcemap: true, target: 'es2022', logLevel: 'warning', legalComments: 'none' };
 const js = (name) => join(root, 'js', name);
 
+// The hub's modules load the Wasm core from beside themselves (dist/hub/cos-core.mjs).
+const coreBesideMe = {
+  name: 'core-beside-me',
+  setup(b) {
+    b.onResolve({ filter: /cos-core\.mjs$/ }, () => ({ path: './cos-core.mjs', external: true }));
+  },
+};
+
 await mkdir(hub, { recursive: true });
 const jobs = [];
 if (existsSync(js('auto.js'))) {
@@ -29,8 +37,7 @@ if (existsSync(js('integrations/transformers.js'))) {
 // Hub: the frame and its workers are module scripts; the worker imports the Wasm core.
 for (const name of ['hub-frame.js', 'hub-worker.js', 'write-worker.js', 'hub-manage.js']) {
   if (existsSync(js(name))) {
-    jobs.push(build({ ...common, entryPoints: [js(name)], format: 'esm', outfile: join(hub, name),
-      external: ['./cos-core.mjs'], alias: { '../dist/cos-core.mjs': './cos-core.mjs' } }));
+    jobs.push(build({ ...common, entryPoints: [js(name)], format: 'esm', outfile: join(hub, name), plugins: [coreBesideMe] }));
   }
 }
 await Promise.all(jobs);
