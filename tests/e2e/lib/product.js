@@ -1,0 +1,56 @@
+// Serves the built product (dist/) on the test sites: the hub folder on hub.test and a
+// page that loads the polyfill by script tag on every site. Used by the product e2e tests.
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { REPO_ROOT } from './certs.js';
+import { startServer } from './server.js';
+
+export const DIST = path.join(REPO_ROOT, 'dist');
+export const SITES = ['site-a.test', 'x.site-a.test', 'site-b.test', 'evil.test'];
+
+/**
+ * Starts the server with dist/hub on hub.test and, on every site, `/page.html` (loads
+ * /cos-polyfill.js with data-hub) plus `/cos-polyfill.js` itself.
+ * @param {{hubQuery?: string}} [options] query string for the hub frame (policy knobs)
+ */
+export async function startProductServer({ hubQuery = '' } = {}) {
+  if (!existsSync(path.join(DIST, 'cos-polyfill.js')) || !existsSync(path.join(DIST, 'hub', 'frame.html'))) {
+    throw new Error('dist/ is not built: run `npm run build` first');
+  }
+  const server = await startServer();
+  server.serveStatic('hub.test', path.join(DIST, 'hub'));
+  const hubUrl = () => server.url('hub.test', `/${hubQuery ? `?${hubQuery}` : ''}`);
+  for (const host of ['*.site-a.test', 'site-a.test', 'site-b.test', '*.site-b.test', 'evil.test', '*.evil.test']) {
+    server.route(host, '/page.html', (req, res) => {
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.setHeader('Cache-Control', 'no-store');
+      res.end(`<!doctype html><meta charset="utf-8"><title>${host}</title>
+<script src="/cos-polyfill.js" data-hub="${hubUrl()}"></script>
+<body><h1>${host}</h1></body>`);
+    });
+    server.serveStatic(host, DIST);
+  }
+  return server;
+}
+
+/** Opens https://<host>/page.html and waits until the polyfill settled on a status. */
+export async function openSite(launched, server, host) {
+  const page = await launched.newPage(server.url(host, '/page.html'));
+  const status = await page.evaluate(() => window.cosReady());
+  return { page, status };
+}
+
+/**
+ * Source of a page-side helper installed in every test page: window.cosReady() resolves
+ * to the polyfill status once it is no longer 'connecting'.
+ */
+export const PAGE_HELPERS = `
+window.cosReady = async () => {
+  const cos = navigator.crossOriginStorage;
+  for (let i = 0; i < 400; i++) {
+    const s = cos && typeof cos.status === 'function' ? cos.status() : (globalThis.cosPolyfill?.status?.() ?? 'connecting');
+    if (s !== 'connecting') return s;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return 'timeout';
+};`;
