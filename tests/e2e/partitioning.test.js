@@ -42,11 +42,13 @@ async function openSite(browser, site) {
     call: (cmd, args) => page.evaluate(([c, a]) => window.hubCall(c, a), [cmd, args]),
     try: (cmd, args) => page.evaluate(([c, a]) => window.hubTry(c, a), [cmd, args]),
     fetchFile: (name, opts) => page.evaluate(([n, o]) => window.hubFetchFile(n, o), [name, opts]),
+    keepFile: (key, name, opts) => page.evaluate(([k, n, o]) => window.hubKeepFile(k, n, o), [key, name, opts]),
+    readKept: (key) => page.evaluate((k) => window.readKeptFile(k), key),
   };
 }
 
-async function withBrowser(t, mode, fn) {
-  const browser = await launchBrowser({ mode });
+async function withBrowser(t, mode, fn, options = {}) {
+  const browser = await launchBrowser({ mode, ...options });
   t.diagnostic(`chromium pid ${browser.pid}, profile mode '${mode}'`);
   try {
     return await fn(browser);
@@ -120,6 +122,22 @@ test('default profile: requestStorageAccess({all: true}) without a gesture rejec
     assert.equal(after.hasStorageAccess, false);
     assert.equal(after.activation.hasBeenActive, false);
   });
+});
+
+test('seeded-grant: a grant covers only its own (hub, site) pair', { timeout: 60000 }, async (t) => {
+  // Control for the seeded profile: only site A is granted. Site B, with third-party cookies
+  // still blocked, must be refused: the Preferences entry, nothing else, is what grants.
+  await withBrowser(t, 'seeded-grant', async (browser) => {
+    const a = await openSite(browser, 'site-a.test');
+    const b = await openSite(browser, 'site-b.test');
+    const ra = await a.try('rsa', { types: { all: true } });
+    const rb = await b.try('rsa', { types: { all: true } });
+    t.diagnostic(`granted site A -> ${ra.ok ? 'resolved' : JSON.stringify(ra.error)}; ungranted site B -> ${rb.ok ? 'resolved' : JSON.stringify(rb.error)}`);
+    assert.equal(ra.ok, true);
+    assert.equal(rb.ok, false);
+    assert.equal(rb.error.name, 'NotAllowedError');
+    assert.equal((await b.call('cookie', { token: token() })).readBack, false);
+  }, { embeddingSites: ['site-a.test'] });
 });
 
 for (const mode of ['cookies-allowed', 'seeded-grant']) {
@@ -257,3 +275,27 @@ for (const mode of ['cookies-allowed', 'seeded-grant']) {
     });
   });
 }
+
+test('cookies-allowed: a posted File goes stale when its OPFS file is overwritten or deleted', { timeout: 60000 }, async (t) => {
+  await withBrowser(t, 'cookies-allowed', async (browser) => {
+    const { a, b } = await openGranted(browser);
+    await a.call('sync-write', { name: 'f.bin', bytes: MiB });
+    assert.equal((await b.keepFile('before-overwrite', 'f.bin')).size, MiB);
+    assert.equal((await b.keepFile('untouched', 'f.bin')).size, MiB);
+    assert.deepEqual(await b.readKept('untouched'), { ok: true, size: MiB, readLength: MiB });
+
+    await a.call('sync-write', { name: 'f.bin', bytes: MiB }); // same size, new bytes on disk
+    const overwritten = await b.readKept('before-overwrite');
+    t.diagnostic(`File taken before an overwrite, read after: ${JSON.stringify(overwritten)}`);
+    assert.equal(overwritten.ok, false);
+    assert.equal(overwritten.error.name, 'NotReadableError');
+
+    assert.equal((await b.keepFile('before-delete', 'f.bin')).size, MiB);
+    await a.call('opfs-remove', { via: 'handle', name: 'f.bin' });
+    const deleted = await b.readKept('before-delete');
+    t.diagnostic(`File taken before a delete, read after: ${JSON.stringify(deleted)}`);
+    assert.equal(deleted.ok, false);
+    // Measured: NotFoundError (ARCHITECTURE.md said NotReadableError for both cases).
+    assert.equal(deleted.error.name, 'NotFoundError');
+  });
+});

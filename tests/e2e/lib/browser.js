@@ -127,6 +127,9 @@ export async function launchBrowser({
   env = {},
   startTimeoutMs = 30000,
 } = {}) {
+  if (!headless && !(env.DISPLAY || process.env.DISPLAY)) {
+    throw new Error('headful Chromium needs a display: run under Xvfb (xvfb-run) or set DISPLAY');
+  }
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cos-e2e-profile-'));
   fs.mkdirSync(path.join(profileDir, 'Default'));
   fs.writeFileSync(path.join(profileDir, 'Default', 'Preferences'),
