@@ -1,0 +1,292 @@
+// The content-addressed index of the hub: one entry per verified hash, who stored it,
+// who may read it (SPEC §5), probe budget, Public Hash List, GREASE, quota with LRU
+// eviction, and usage. Pure and deterministic: the caller passes the time and the
+// GREASE seed; every durable change is emitted as journal bytes (src/journal.h) that
+// the hub worker appends to its OPFS file. Design notes: docs/index.md, docs/journal.md.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "hash_id.h"
+#include "journal.h"
+#include "origin.h"
+#include "status.h"
+
+namespace cosp {
+
+struct IndexPolicy {
+  uint32_t probe_budget = 100;                      // distinct non-stored hashes per site
+  int64_t probe_window_ms = 24LL * 60 * 60 * 1000;  // sliding window of the budget
+  bool phl_enabled = false;   // '*' entries reach non-storers only if on the PHL
+  double grease_rate = 0.0;   // probability of refusing an authorized non-storer read
+  uint64_t grease_seed = 0;   // seeds the GREASE generator (set_policy restarts it)
+  uint64_t quota_bytes = 0;   // 0: no total budget
+  double per_site_share = 1.0;  // fraction of quota_bytes one site's stored entries may take
+  uint32_t origins_cap = 100;   // listed origins kept per entry (SPEC §2 cap)
+};
+
+// The `origins` option of a verified write: '*' and a list may come together.
+struct VisibilityRequest {
+  bool global = false;
+  std::vector<std::string> origins;
+};
+
+// Cross-Origin-Storage-Allow-Origin of the writing document: when present it caps
+// which cross-site origins a list may name ('*' in the header allows any).
+struct AllowOriginCeiling {
+  bool any = false;
+  std::vector<std::string> origins;
+};
+
+struct CommitResult {
+  Status status = Status::kOk;
+  bool created = false;  // the entry did not exist before
+  bool changed = false;  // storers or visibility changed (so a journal record was emitted)
+};
+
+struct ReserveResult {
+  Status status = Status::kOk;
+  std::vector<HashId> evicted;  // removed from the index; the worker deletes their blobs
+};
+
+struct OpenStats {
+  Status status = Status::kOk;
+  uint64_t entries = 0;
+  uint64_t records = 0;         // records applied
+  uint64_t valid_bytes = 0;     // truncate the file to this length before appending
+  uint64_t dropped_bytes = 0;   // torn or corrupt bytes after the last good record
+  uint64_t last_seq = 0;
+  uint64_t generation = 0;
+  bool snapshot = false;           // the file starts with a compacted snapshot
+  bool snapshot_complete = false;  // ... and its SnapshotEnd record is there
+};
+
+struct TailStats {
+  Status status = Status::kOk;  // kInvalidState: a sequence gap, reopen from the file
+  uint64_t records = 0;         // records applied (already-seen ones are skipped)
+  uint64_t consumed_bytes = 0;  // whole records read; a torn record is left for later
+  uint64_t last_seq = 0;
+};
+
+struct ReaderInfo {
+  std::string origin;
+  int64_t last_access_ms = 0;
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+};
+
+struct EntryInfo {
+  HashId id;
+  uint64_t size = 0;
+  std::string content_type;
+  int64_t created_ms = 0;
+  int64_t last_access_ms = 0;
+  bool global = false;
+  std::vector<std::string> storers;
+  std::vector<std::string> listed;
+  std::vector<ReaderInfo> readers;
+  uint64_t reads = 0;
+  uint64_t bytes_served = 0;
+  bool pinned = false;
+};
+
+struct SiteInfo {
+  std::string site;
+  uint64_t entries_stored = 0;
+  uint64_t bytes_stored = 0;
+  uint64_t bytes_served = 0;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t saved_downloads = 0;
+};
+
+struct PhlStats {
+  uint64_t loaded = 0;
+  uint64_t rejected_lines = 0;
+};
+
+class Index {
+ public:
+  Index();
+
+  void set_policy(const IndexPolicy& policy);
+  const IndexPolicy& policy() const { return policy_; }
+
+  // Rebuilds the whole index from a journal file (header + records). Pins, policy and
+  // the Public Hash List survive; everything else is replaced.
+  OpenStats open(const uint8_t* data, size_t size);
+  // Records another instance appended after our last_seq (no header). Must be called
+  // with no pending bytes of our own (kInvalidState otherwise).
+  TailStats apply_tail(const uint8_t* data, size_t size);
+  // Records to append to the journal file since the last call (with the file header
+  // first when the journal is new).
+  std::vector<uint8_t> take_pending_journal_bytes();
+  bool has_pending_journal_bytes() const { return !pending_.empty(); }
+  // Queues usage counters, reader records and probe spends changed since the last
+  // flush. Until then they live in memory only (approximate after a crash).
+  void flush_usage();
+  // A whole new journal file (new generation) holding the current state; pending bytes
+  // are dropped because the snapshot contains them. Expired probes are left out.
+  std::vector<uint8_t> compact(int64_t now_ms);
+
+  // Called only after the caller verified that the bytes hash to `id`.
+  CommitResult commit(const HashId& id, uint64_t size, std::string_view content_type,
+                      std::string_view writer_origin, const VisibilityRequest& request,
+                      const AllowOriginCeiling* ceiling, int64_t now_ms);
+
+  // Disclose or not. Every "no" looks the same to the caller.
+  bool lookup(const HashId& id, std::string_view reader_origin, int64_t now_ms);
+  bool is_storer(const HashId& id, std::string_view origin) const;
+  bool contains(const HashId& id) const { return entries_.count(id) != 0; }
+
+  // A served read: usage, LRU position, saved download.
+  Status record_read(const HashId& id, std::string_view reader_origin, uint64_t bytes,
+                     int64_t now_ms);
+
+  // Pins: pinned hashes are never evicted nor removed. A write pin on a hash that has
+  // no entry yet changes nothing a reader can see.
+  void begin_read(const HashId& id) { ++pins_[id].reads; }
+  void end_read(const HashId& id);
+  void begin_write(const HashId& id) { ++pins_[id].writes; }
+  void end_write(const HashId& id);
+  bool is_pinned(const HashId& id) const { return pins_.count(id) != 0; }
+
+  // Quota: holds `bytes` for an in-flight write, evicting LRU entries if needed.
+  ReserveResult reserve(uint64_t bytes, std::string_view writer_origin);
+  void release(uint64_t bytes, std::string_view writer_origin);
+  uint64_t used_bytes() const { return used_bytes_; }
+  uint64_t reserved_bytes() const { return reserved_bytes_; }
+
+  // Drops the origin's reader records and storer status everywhere. Returns the number
+  // of entries touched. Entries left with no storer are evicted first.
+  uint64_t forget_origin(std::string_view origin);
+  // Explicit removal (management page): kNotFound, kInvalidState when pinned.
+  Status remove(const HashId& id);
+
+  // One hash per line (64 lowercase hex); blank lines and '#' comments are skipped.
+  PhlStats load_public_hash_list(std::string_view text);
+
+  std::vector<EntryInfo> entries() const;  // sorted by hash
+  std::optional<EntryInfo> entry(const HashId& id) const;
+  std::vector<SiteInfo> sites() const;     // sorted by site
+  size_t size() const { return entries_.size(); }
+  uint64_t last_seq() const { return seq_; }
+  uint64_t generation() const { return generation_; }
+
+ private:
+  using NameId = uint32_t;
+  static constexpr NameId kNoName = UINT32_MAX;
+  static constexpr size_t kMaxReadersPerEntry = 64;
+  static constexpr size_t kReaderCacheLimit = 4096;
+
+  struct Reader {
+    NameId origin;
+    int64_t last_access_ms;
+    uint64_t count;
+    uint64_t bytes;
+  };
+  struct Entry {
+    uint64_t size = 0;
+    std::string content_type;
+    int64_t created_ms = 0;
+    int64_t last_access_ms = 0;
+    bool global = false;
+    std::vector<NameId> storers;
+    std::vector<NameId> storer_sites;  // the same-site baseline, derived from storers
+    std::vector<NameId> listed;
+    std::vector<Reader> readers;
+    bool readers_dirty = false;
+  };
+  struct Pin {
+    uint32_t reads = 0;
+    uint32_t writes = 0;
+  };
+  struct SiteState {
+    uint64_t hits = 0, misses = 0, bytes_served = 0, saved_downloads = 0;
+    bool dirty = false;
+    uint64_t entries_stored = 0, bytes_stored = 0;  // derived from storer_sites
+    uint64_t reserved = 0;
+    std::deque<std::pair<int64_t, HashId>> probes;  // oldest first
+    std::unordered_set<HashId, HashIdHash> probed;
+  };
+  struct ResolvedOrigin {
+    NameId origin = kNoName;  // interned origin, or kNoName when never stored/listed
+    NameId site = kNoName;
+  };
+
+  // Names (origins and sites) interned in memory; journal ids map to them.
+  NameId intern(const std::string& text);
+  NameId intern_origin(const Origin& origin);  // also interns and remembers its site
+  NameId origin_site(NameId origin);  // the site of an origin name, derived once
+  bool resolve(std::string_view origin_text, ResolvedOrigin* out);
+  bool find_origin(std::string_view origin_text, ResolvedOrigin* out) const;
+  uint32_t journal_name(NameId id);  // emits a Name record the first time
+
+  // Every durable change goes through these appliers, for live calls and replay alike.
+  void apply_put(const HashId& id, journal::PutRecord put);  // put holds NameIds
+  void apply_remove(const HashId& id);
+  void apply_reader(const HashId& id, NameId origin, int64_t last, uint64_t count, uint64_t bytes);
+  void apply_probe(NameId site, const HashId& id, int64_t at_ms);
+  void set_storer_sites(Entry* e, std::vector<NameId> sites, uint64_t size);
+  void touch(const HashId& id, Entry* e, int64_t at_ms);  // moves it in the LRU order
+
+  void emit(journal::RecordType type, const std::vector<uint8_t>& payload);
+  void emit_put(const HashId& id, const Entry& e);
+  void emit_remove(const HashId& id);
+  void emit_reader(const HashId& id, const Reader& r);
+  void emit_site(NameId site, const SiteState& s);
+  void emit_probe(NameId site, const HashId& id, int64_t at_ms);
+  void remove_entry(const HashId& id);  // apply + emit
+
+  Status apply_record(const journal::RecordView& record);
+  bool charge_probe(NameId site, const HashId& id, int64_t now_ms);
+  bool grease_refuses();
+  void reset_state();
+  EntryInfo describe(const HashId& id, const Entry& e) const;
+
+  // Heterogeneous lookup: an origin string_view finds its name without a copy.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename V>
+  using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+  IndexPolicy policy_;
+  uint64_t grease_state_ = 0;
+
+  std::unordered_map<HashId, Entry, HashIdHash> entries_;
+  std::set<std::pair<int64_t, HashId>> lru_;  // (last access, hash), oldest first
+  std::unordered_map<HashId, Pin, HashIdHash> pins_;
+  std::unordered_set<HashId, HashIdHash> phl_;
+
+  std::vector<std::string> names_;
+  std::vector<NameId> name_site_;  // for origin names: their site; kNoName for sites
+  StringMap<NameId> name_ids_;
+  StringMap<ResolvedOrigin> reader_cache_;  // unknown readers
+  std::unordered_map<NameId, SiteState> sites_;
+  std::unordered_set<HashId, HashIdHash> dirty_readers_;
+  std::vector<journal::ProbeRecord> dirty_probes_;  // site holds a NameId
+
+  std::vector<uint32_t> name_to_journal_;  // NameId -> journal id or kNoName
+  std::vector<NameId> journal_to_name_;     // journal id -> NameId
+
+  uint64_t used_bytes_ = 0;
+  uint64_t reserved_bytes_ = 0;
+  uint64_t seq_ = 0;
+  uint64_t generation_ = 0;
+  bool header_written_ = false;
+  std::vector<uint8_t> pending_;
+};
+
+}  // namespace cosp
