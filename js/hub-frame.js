@@ -1,0 +1,382 @@
+// Loaded by web/hub/frame.html, the hidden hub <iframe> each site embeds (hub origin).
+// Touches: one handshake from window.parent, storage access, the hub SharedWorker, the consent UI.
+
+import {
+  parseHandshake, parseRequest, parseReply, parseNotice, classify, isSerializedOrigin,
+  makeReply, makeErrorReply, makeNotice, transferList, REQUESTS, ProtocolError,
+} from './protocol.js';
+import { makeError } from './errors.js';
+
+/** Name the hub SharedWorker is started with (one instance per storage partition). */
+export const WORKER_NAME = 'cos-hub';
+/** How long the worker may take to announce `ready` (ms). */
+export const WORKER_READY_TIMEOUT = 10_000;
+/** How long a short request (not a chunk or close) may wait for the worker (ms). */
+export const REQUEST_TIMEOUT = 30_000;
+/** How long a gesture-less requestStorageAccess() may take before we go partitioned (ms). */
+export const STORAGE_ACCESS_TIMEOUT = 5_000;
+/** Most page requests held while the worker starts. */
+export const MAX_EARLY_REQUESTS = 256;
+
+// Requests whose duration grows with the file: no timeout, the liveness watch covers them.
+const UNTIMED = new Set(['writeChunk', 'writeClose']);
+
+const networkError = (message) => makeError('NetworkError', message);
+
+/**
+ * Run the hub frame in `window`. Returns a small object for tests and the write-worker hook.
+ * @param {object} [options]
+ * @param {Window & typeof globalThis} [options.window]
+ * @param {string} [options.workerUrl] defaults to hub-worker.js next to this module
+ * @param {(url: string, options: WorkerOptions) => Worker} [options.startWriteWorker]
+ *   hook for the dedicated write worker (sync access handles); see docs/protocol.md
+ */
+export function startHubFrame(options = {}) {
+  const win = options.window ?? globalThis;
+  const doc = win.document;
+  const workerUrl = options.workerUrl ?? new URL('hub-worker.js', import.meta.url).href;
+  const workerOptions = { type: 'module', name: WORKER_NAME };
+
+  let bound = false;
+  /** @type {string|null} */
+  let origin = null;
+  /** @type {MessagePort|null} */
+  let pagePort = null;
+  /** @type {Connection|null} */
+  let current = null;
+  /** @type {StorageAccessHandle|null} */
+  let accessHandle = null;
+  let early = [];
+  let unavailable = null;
+  /** page request id → {type, conn, pageWriteId, timer} */
+  const pending = new Map();
+  /** page-visible writeId → {conn, workerWriteId} (the worker's ids stay per connection) */
+  const writes = new Map();
+  let nextWriteId = 1;
+  /** page ids waiting on the consent buttons */
+  let consentWaiters = [];
+
+  const framed = win.parent && win.parent !== win;
+  if (!framed) showTopLevelNote(doc);
+
+  win.addEventListener('message', function onHandshake(event) {
+    if (bound || !framed || event.source !== win.parent) return; // exactly one, only from the parent
+    let port;
+    try {
+      port = parseHandshake(event.data, event.ports);
+    } catch {
+      return; // not a handshake: ignore
+    }
+    bound = true;
+    win.removeEventListener('message', onHandshake);
+    const claimed = event.origin;
+    if (claimed === 'null' || !isSerializedOrigin(claimed)) return refuse(port, 'An opaque (sandboxed, data:, file:) origin cannot use cross-origin storage.');
+    const ancestor = win.location?.ancestorOrigins?.[0];
+    if (ancestor !== undefined && ancestor !== claimed) return refuse(port, 'The handshake origin does not match the embedding page.');
+    origin = claimed;
+    pagePort = port;
+    port.onmessage = (message) => onPageMessage(message.data);
+    port.start?.();
+    connect();
+  });
+
+  function refuse(port, message) {
+    port.postMessage(makeNotice('refused', { error: { name: 'NotAllowedError', message } }));
+    port.close();
+  }
+
+  async function connect() {
+    let handle = null;
+    if (typeof doc.requestStorageAccess === 'function') {
+      try {
+        handle = await withTimeout(doc.requestStorageAccess({ all: true }), STORAGE_ACCESS_TIMEOUT);
+      } catch {
+        handle = null; // needs a gesture (or refused): partitioned until the consent click
+      }
+    }
+    let conn = handle ? await tryShared(handle) : null;
+    if (!conn) {
+      try {
+        conn = await openConnection('partitioned', () => new win.SharedWorker(workerUrl, workerOptions), win.navigator?.locks);
+      } catch (error) {
+        return goUnavailable(`the hub worker could not start: ${error.message}`);
+      }
+    }
+    current = conn;
+    pagePort.postMessage(makeNotice('ready', { status: conn.kind }));
+    for (const request of early.splice(0)) relay(request);
+  }
+
+  async function tryShared(handle) {
+    if (typeof handle?.SharedWorker !== 'function') return null;
+    try {
+      const conn = await openConnection('shared', () => handle.SharedWorker(workerUrl, workerOptions), handle.locks);
+      accessHandle = handle;
+      return conn;
+    } catch (error) {
+      console.warn('[cos-hub] the unpartitioned hub worker did not start; staying partitioned:', error.message);
+      return null;
+    }
+  }
+
+  /**
+   * @typedef {{kind: 'shared'|'partitioned', port: MessagePort, dead: boolean,
+   *            pageWriteIds: Map<number, number>}} Connection
+   */
+
+  /** Start the worker and resolve once it announced `ready`. @returns {Promise<Connection>} */
+  function openConnection(kind, start, locks) {
+    return new Promise((resolve, reject) => {
+      const worker = start();
+      /** @type {Connection} */
+      const conn = { kind, port: worker.port, dead: false, pageWriteIds: new Map() };
+      let ready = false;
+      const timer = setTimeout(() => {
+        if (!ready) { conn.dead = true; reject(new Error(`no ready within ${WORKER_READY_TIMEOUT} ms`)); }
+      }, WORKER_READY_TIMEOUT);
+      worker.addEventListener?.('error', () => {
+        if (!ready) { clearTimeout(timer); conn.dead = true; reject(new Error('the worker script failed to load')); }
+        else died(conn, 'the hub worker failed');
+      });
+      conn.port.onmessage = (event) => {
+        if (ready) return onWorkerMessage(conn, event.data);
+        let notice;
+        try {
+          notice = parseNotice(event.data, 'worker');
+        } catch (error) {
+          return console.warn('[cos-hub] ignored a message before ready:', error.message);
+        }
+        if (notice.type !== 'ready') return;
+        ready = true;
+        clearTimeout(timer);
+        if (notice.lock && locks?.request) watchLiveness(conn, locks, notice.lock);
+        resolve(conn);
+      };
+      conn.port.onmessageerror = () => console.warn('[cos-hub] a worker message could not be deserialised');
+      conn.port.start();
+    });
+  }
+
+  // The worker holds the named Web Lock for its whole life; being granted it means it died.
+  function watchLiveness(conn, locks, name) {
+    locks.request(name, () => died(conn, 'the hub worker stopped')).catch(() => {});
+  }
+
+  function died(conn, reason) {
+    if (conn.dead) return;
+    conn.dead = true;
+    for (const [id, entry] of pending) {
+      if (entry.conn !== conn) continue;
+      answer(id, makeErrorReply(id, networkError(`The cross-origin storage hub is unavailable: ${reason}.`)));
+    }
+    for (const [writeId, write] of writes) if (write.conn === conn) writes.delete(writeId);
+    if (conn === current) goUnavailable(reason);
+  }
+
+  function goUnavailable(reason) {
+    unavailable = reason;
+    for (const request of early.splice(0)) {
+      pagePort.postMessage(makeErrorReply(request.id, networkError(`The cross-origin storage hub is unavailable: ${reason}.`)));
+    }
+    pagePort.postMessage(makeNotice('status', { status: 'unavailable', reason: String(reason).slice(0, 1000) }));
+  }
+
+  function onPageMessage(data) {
+    let request;
+    try {
+      request = parseRequest(data, 'page');
+    } catch (error) {
+      if (error instanceof ProtocolError && error.id !== undefined && !pending.has(error.id)) {
+        pagePort.postMessage(makeErrorReply(error.id, error));
+      } else {
+        console.warn('[cos-hub] dropped an invalid page message:', error.message);
+      }
+      return;
+    }
+    if (pending.has(request.id) || consentWaiters.includes(request.id)) {
+      return console.warn('[cos-hub] dropped a request reusing a pending id');
+    }
+    if (request.type === 'showConsent') return consent(request.id);
+    if (unavailable) {
+      return pagePort.postMessage(makeErrorReply(request.id, networkError(`The cross-origin storage hub is unavailable: ${unavailable}.`)));
+    }
+    if (!current) {
+      if (early.length >= MAX_EARLY_REQUESTS) return pagePort.postMessage(makeErrorReply(request.id, makeError('InvalidStateError', 'Too many requests before the hub was ready.')));
+      early.push(request);
+      return;
+    }
+    relay(request);
+  }
+
+  function relay(request) {
+    const spec = REQUESTS[request.type];
+    let conn = current;
+    const out = { ...request, origin }; // the bound origin, never one from the page
+    if (spec.writeScoped) {
+      const write = writes.get(request.writeId);
+      if (!write) return pagePort.postMessage(makeErrorReply(request.id, makeError('InvalidStateError', 'No open write with this writeId.')));
+      conn = write.conn;
+      out.writeId = write.workerWriteId;
+    }
+    if (conn.dead) return pagePort.postMessage(makeErrorReply(request.id, networkError('The cross-origin storage hub is unavailable.')));
+    let message;
+    try {
+      message = parseRequest(out, 'frame');
+    } catch (error) {
+      return pagePort.postMessage(makeErrorReply(request.id, error));
+    }
+    const entry = { type: request.type, conn, pageWriteId: spec.writeScoped ? request.writeId : undefined, timer: null };
+    if (!UNTIMED.has(request.type)) {
+      entry.timer = setTimeout(() => {
+        answer(request.id, makeErrorReply(request.id, networkError(`The hub worker did not answer ${request.type} within ${REQUEST_TIMEOUT} ms.`)));
+      }, REQUEST_TIMEOUT);
+    }
+    pending.set(request.id, entry);
+    try {
+      conn.port.postMessage(message, transferList(message));
+    } catch (error) {
+      answer(request.id, makeErrorReply(request.id, networkError(`Could not reach the hub worker: ${error.message}`)));
+    }
+  }
+
+  function onWorkerMessage(conn, data) {
+    const kind = classify(data);
+    if (kind === 'notice') {
+      let notice;
+      try {
+        notice = parseNotice(data, 'worker');
+      } catch (error) {
+        return console.warn('[cos-hub] ignored an invalid worker notice:', error.message);
+      }
+      if (notice.type === 'progress') {
+        const pageWriteId = conn.pageWriteIds.get(notice.writeId);
+        if (pageWriteId !== undefined) pagePort.postMessage(makeNotice('progress', { writeId: pageWriteId, loaded: notice.loaded }));
+      }
+      return;
+    }
+    const id = kind === 'reply' ? data.id : undefined;
+    const entry = Number.isSafeInteger(id) ? pending.get(id) : undefined;
+    if (!entry || entry.conn !== conn) return console.warn('[cos-hub] ignored a worker message answering nothing');
+    let reply;
+    try {
+      reply = parseReply(data, entry.type, 'worker');
+    } catch (error) {
+      return answer(id, makeErrorReply(id, makeError('UnknownError', `The hub worker sent an invalid reply: ${error.message}`)));
+    }
+    if (reply.ok && entry.type === 'writeBegin') {
+      const pageWriteId = nextWriteId++;
+      writes.set(pageWriteId, { conn, workerWriteId: reply.writeId });
+      conn.pageWriteIds.set(reply.writeId, pageWriteId);
+      reply.writeId = pageWriteId;
+    }
+    if (entry.type === 'writeClose' || entry.type === 'writeAbort') {
+      // The write session is over either way (verified, mismatched, or aborted).
+      const write = writes.get(entry.pageWriteId);
+      if (write) {
+        writes.delete(entry.pageWriteId);
+        conn.pageWriteIds.delete(write.workerWriteId);
+      }
+    }
+    if (reply.ok && entry.type === 'status') reply.access = conn.kind;
+    answer(id, reply);
+  }
+
+  function answer(id, reply) {
+    const entry = pending.get(id);
+    if (entry) {
+      clearTimeout(entry.timer);
+      pending.delete(id);
+    }
+    pagePort.postMessage(reply, transferList(reply));
+  }
+
+  // ---- consent: storage access needs a click inside this frame ----
+
+  function consent(id) {
+    if (current?.kind === 'shared') return pagePort.postMessage(makeReply(id, { status: 'shared' }));
+    if (!current || unavailable || typeof doc.requestStorageAccess !== 'function') {
+      return pagePort.postMessage(makeErrorReply(id, makeError('InvalidStateError', 'Storage access cannot be requested now.')));
+    }
+    consentWaiters.push(id);
+    renderConsent(doc, origin, onAllow, () => settleConsent(makeError('NotAllowedError', 'The user declined shared storage.')));
+  }
+
+  async function onAllow() {
+    let handle;
+    try {
+      handle = await doc.requestStorageAccess({ all: true });
+    } catch (error) {
+      return settleConsent(makeError('NotAllowedError', `Storage access was not granted: ${error?.message ?? error}`));
+    }
+    const conn = await tryShared(handle);
+    if (!conn) return settleConsent(makeError('NotAllowedError', 'Storage access was granted but the shared hub worker did not start.'));
+    current = conn; // new requests go here; open writes finish on the worker they began on
+    pagePort.postMessage(makeNotice('status', { status: 'shared' }));
+    settleConsent(null);
+  }
+
+  function settleConsent(error) {
+    hideConsent(doc);
+    for (const id of consentWaiters.splice(0)) {
+      pagePort.postMessage(error ? makeErrorReply(id, error) : makeReply(id, { status: 'shared' }));
+    }
+  }
+
+  return {
+    /** The bound page origin, or null before the handshake. */
+    get origin() { return origin; },
+    /** 'shared' | 'partitioned' | 'unavailable' | 'connecting' */
+    get status() { return unavailable ? 'unavailable' : current?.kind ?? 'connecting'; },
+    /**
+     * Hook for the dedicated write worker (sync access handles on the shared store): the
+     * storage-access handle's directory when shared, else this partition's OPFS root.
+     * @returns {Promise<FileSystemDirectoryHandle>}
+     */
+    async storageDirectory() {
+      return accessHandle ? accessHandle.getDirectory() : win.navigator.storage.getDirectory();
+    },
+    /** Start a dedicated worker from this frame (only a document can). */
+    startWriteWorker(url, opts) {
+      return (options.startWriteWorker ?? ((u, o) => new win.Worker(u, o)))(url, opts);
+    },
+  };
+}
+
+function withTimeout(promise, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out')), ms);
+    Promise.resolve(promise).then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      (error) => { clearTimeout(timer); reject(error); },
+    );
+  });
+}
+
+// ---- the frame's tiny UI (DOM built with textContent: the origin is data, never markup) ----
+
+function renderConsent(doc, origin, onAllow, onDecline) {
+  const box = doc.getElementById?.('consent');
+  if (!box) return onDecline();
+  const site = doc.getElementById('consent-site');
+  if (site) site.textContent = origin;
+  const allow = doc.getElementById('consent-allow');
+  const decline = doc.getElementById('consent-decline');
+  allow.onclick = () => { allow.disabled = true; onAllow(); };
+  decline.onclick = () => onDecline();
+  allow.disabled = false;
+  box.hidden = false;
+}
+
+function hideConsent(doc) {
+  const box = doc.getElementById?.('consent');
+  if (box) box.hidden = true;
+}
+
+function showTopLevelNote(doc) {
+  const note = doc.getElementById?.('top-level');
+  if (note) note.hidden = false;
+}
+
+// frame.html opts in with <meta name="cos-hub-frame">; importing the module elsewhere (tests,
+// the write worker hook) starts nothing.
+if (globalThis.document?.querySelector?.('meta[name="cos-hub-frame"]')) startHubFrame();

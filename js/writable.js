@@ -1,0 +1,327 @@
+// Loaded by the page polyfill (js/handle.js) to stream a create handle's bytes to the hub.
+// Touches only the hub connection it is given; holds at most WINDOW_BYTES of chunks in flight.
+
+import { CHUNK_BYTES, WINDOW_BYTES } from './protocol.js';
+import { makeError } from './errors.js';
+
+/**
+ * What a writable needs from the hub connection (implemented by HubClient in polyfill.js).
+ * @typedef {object} HubRequester
+ * @property {(type: string, fields?: object, transfer?: Transferable[]) => Promise<any>} request
+ * @property {(writeId: number, listener: (loaded: number) => void) => () => void} [watchProgress]
+ */
+
+/**
+ * @typedef {object} WritableOptions
+ * @property {HubRequester} client
+ * @property {number} writeId from the hub's `writeBegin` reply
+ * @property {(progress: {loaded: number, verified: boolean}) => void} [onprogress]
+ *   called with the bytes the hub has acknowledged so far, and once more with
+ *   `verified: true` after a verified close
+ * @property {(size: number) => void} [onverified] called after the hub verified the bytes
+ * @property {number} [chunkBytes] largest ArrayBuffer per message (default CHUNK_BYTES)
+ * @property {number} [windowBytes] in-flight byte window (default WINDOW_BYTES)
+ */
+
+/**
+ * One step the hub must perform, in order.
+ * @typedef {{kind: 'bytes', buffer: ArrayBuffer} | {kind: 'blob', blob: Blob} |
+ *           {kind: 'seek', position: number} | {kind: 'truncate', size: number}} WriteOp
+ */
+
+const encoder = new TextEncoder();
+const FileSystemWritableFileStreamClass = globalThis.FileSystemWritableFileStream;
+
+const isUint = (value) => Number.isSafeInteger(value) && value >= 0;
+const isBlob = (value) => typeof Blob === 'function' && value instanceof Blob;
+const isArrayBuffer = (value) => Object.prototype.toString.call(value) === '[object ArrayBuffer]';
+
+/**
+ * Turn one `write()` argument into hub operations, slicing bytes into ≤ chunkBytes
+ * ArrayBuffers lazily so a huge buffer is never copied whole. The caller's buffers are
+ * copied (never detached); a freshly encoded string is transferred as is when it fits.
+ * @param {unknown} data
+ * @param {number} [chunkBytes]
+ * @returns {Generator<WriteOp>}
+ */
+export function* normalizeWrite(data, chunkBytes = CHUNK_BYTES) {
+  if (data === undefined || data === null) {
+    throw new TypeError('write() needs data: a string, BufferSource, Blob or {type, ...}');
+  }
+  if (typeof data === 'symbol') throw new TypeError('write() cannot write a symbol');
+  if (typeof data !== 'object' && typeof data !== 'function') {
+    yield* bytesOfString(String(data), chunkBytes); // WebIDL USVString conversion
+    return;
+  }
+  if (isBlob(data)) {
+    if (data.size > 0) yield { kind: 'blob', blob: data };
+    return;
+  }
+  if (isArrayBuffer(data)) {
+    yield* copiedSlices(new Uint8Array(data), chunkBytes);
+    return;
+  }
+  if (ArrayBuffer.isView(data)) {
+    yield* copiedSlices(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), chunkBytes);
+    return;
+  }
+  // WriteParams dictionary.
+  const type = data.type;
+  if (type === 'write') {
+    const position = data.position;
+    if (position !== undefined && position !== null) {
+      if (!isUint(position)) throw new TypeError('write position must be a non-negative integer');
+      yield { kind: 'seek', position };
+    }
+    if (data.data === undefined || data.data === null) throw new TypeError("{type: 'write'} needs data");
+    if (typeof data.data === 'object' && !isBlob(data.data) && !isArrayBuffer(data.data) && !ArrayBuffer.isView(data.data)) {
+      throw new TypeError("{type: 'write'} data must be a string, BufferSource or Blob");
+    }
+    yield* normalizeWrite(data.data, chunkBytes);
+    return;
+  }
+  if (type === 'seek') {
+    if (!isUint(data.position)) throw new TypeError("{type: 'seek'} needs a non-negative integer position");
+    yield { kind: 'seek', position: data.position };
+    return;
+  }
+  if (type === 'truncate') {
+    if (!isUint(data.size)) throw new TypeError("{type: 'truncate'} needs a non-negative integer size");
+    yield { kind: 'truncate', size: data.size };
+    return;
+  }
+  throw new TypeError("write() takes a string, BufferSource, Blob, or {type: 'write'|'seek'|'truncate', ...}");
+}
+
+function* bytesOfString(text, chunkBytes) {
+  const bytes = encoder.encode(text);
+  if (bytes.byteLength === 0) return;
+  if (bytes.byteLength <= chunkBytes && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength) {
+    yield { kind: 'bytes', buffer: bytes.buffer }; // fresh and exact: transfer without a copy
+    return;
+  }
+  yield* copiedSlices(bytes, chunkBytes);
+}
+
+function* copiedSlices(view, chunkBytes) {
+  for (let start = 0; start < view.byteLength; start += chunkBytes) {
+    // slice() copies into a fresh ArrayBuffer, which is then transferred, not copied again.
+    yield { kind: 'bytes', buffer: view.slice(start, Math.min(start + chunkBytes, view.byteLength)).buffer };
+  }
+}
+
+/** Streams ops to the hub with a bounded window of unacknowledged chunk bytes. */
+class HubSink {
+  /** @param {WritableOptions} options @param {() => void} markDone */
+  constructor(options, markDone) {
+    this.client = options.client;
+    this.writeId = options.writeId;
+    this.onprogress = options.onprogress;
+    this.onverified = options.onverified;
+    this.chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+    this.windowBytes = options.windowBytes ?? WINDOW_BYTES;
+    this.markDone = markDone;
+    this.inFlight = 0;
+    this.loaded = 0;
+    this.outstanding = new Set();
+    this.wakers = [];
+    this.failure = null;
+    this.controller = null;
+    this.unwatch = options.client.watchProgress?.(this.writeId, (loaded) => this.blobProgress(loaded)) ?? null;
+  }
+
+  start(controller) {
+    this.controller = controller;
+  }
+
+  async write(chunk) {
+    try {
+      for (const op of normalizeWrite(chunk, this.chunkBytes)) {
+        this.throwIfFailed();
+        await this.send(op);
+      }
+    } catch (error) {
+      this.fail(error); // a bad argument errors the stream, as the platform does
+      throw error;
+    }
+    this.throwIfFailed();
+  }
+
+  async close() {
+    this.markDone();
+    await this.drain();
+    this.throwIfFailed();
+    try {
+      const reply = await this.client.request('writeClose', { writeId: this.writeId });
+      this.stopWatching();
+      this.onverified?.(reply.size);
+      this.report(true);
+    } catch (error) {
+      this.stopWatching();
+      throw error;
+    }
+  }
+
+  async abort() {
+    this.markDone();
+    this.stopWatching();
+    await this.drain().catch(() => {});
+    await this.client.request('writeAbort', { writeId: this.writeId }).catch(() => {});
+  }
+
+  /** @param {WriteOp} op */
+  async send(op) {
+    if (op.kind === 'bytes') {
+      const weight = op.buffer.byteLength;
+      await this.room(weight);
+      this.track(this.client.request('writeChunk', { writeId: this.writeId, data: op.buffer }, [op.buffer]), weight, weight);
+    } else if (op.kind === 'blob') {
+      // The hub reads the Blob itself; it fills the whole window so nothing overtakes it.
+      await this.room(this.windowBytes);
+      this.track(this.client.request('writeChunk', { writeId: this.writeId, data: op.blob }), this.windowBytes, op.blob.size);
+    } else if (op.kind === 'seek') {
+      this.track(this.client.request('writeSeek', { writeId: this.writeId, position: op.position }), 0, 0);
+    } else {
+      this.track(this.client.request('writeTruncate', { writeId: this.writeId, size: op.size }), 0, 0);
+    }
+  }
+
+  track(promise, weight, bytes) {
+    this.inFlight += weight;
+    const settled = promise.then(
+      () => { this.loaded += bytes; this.report(false); },
+      (error) => this.fail(error),
+    ).finally(() => {
+      this.inFlight -= weight;
+      this.outstanding.delete(settled);
+      this.wake();
+    });
+    this.outstanding.add(settled);
+  }
+
+  async room(weight) {
+    while (this.inFlight > 0 && this.inFlight + weight > this.windowBytes) {
+      await new Promise((resolve) => this.wakers.push(resolve));
+      this.throwIfFailed();
+    }
+  }
+
+  async drain() {
+    while (this.outstanding.size > 0) await Promise.all([...this.outstanding]);
+  }
+
+  wake() {
+    const wakers = this.wakers;
+    this.wakers = [];
+    for (const resolve of wakers) resolve();
+  }
+
+  fail(error) {
+    if (this.failure) return;
+    this.failure = error instanceof Error || error instanceof DOMException ? error : makeError('UnknownError', String(error));
+    this.markDone();
+    this.stopWatching();
+    this.controller?.error(this.failure);
+    this.client.request('writeAbort', { writeId: this.writeId }).catch(() => {});
+    this.wake();
+  }
+
+  throwIfFailed() {
+    if (this.failure) throw this.failure;
+  }
+
+  /** Hub `progress` notices count all bytes received in this write (they matter for Blobs). */
+  blobProgress(loaded) {
+    if (Number.isSafeInteger(loaded) && loaded > this.loaded) this.callProgress({ loaded, verified: false });
+  }
+
+  report(verified) {
+    this.callProgress({ loaded: this.loaded, verified });
+  }
+
+  callProgress(progress) {
+    if (!this.onprogress) return;
+    try {
+      this.onprogress(progress);
+    } catch (error) {
+      console.error('[cos-polyfill] onprogress callback threw:', error);
+    }
+  }
+
+  stopWatching() {
+    this.unwatch?.();
+    this.unwatch = null;
+  }
+}
+
+/**
+ * A real WritableStream (so `pipeTo` works) with the FileSystemWritableFileStream methods.
+ * Bytes go to the hub, which hashes the final file at close(): a mismatch rejects with
+ * DataError. After close()/abort() or a failure, write/seek/truncate/close reject with
+ * InvalidStateError; the raw stream API (getWriter) keeps the platform's TypeErrors.
+ */
+export class CrossOriginStorageWritableFileStream extends WritableStream {
+  #done = false;
+
+  /** @param {WritableOptions} options */
+  constructor(options) {
+    let done = () => {};
+    const sink = new HubSink(options, () => done());
+    super({
+      start: (controller) => sink.start(controller),
+      write: (chunk) => sink.write(chunk),
+      close: () => sink.close(),
+      abort: () => sink.abort(),
+    }, { highWaterMark: 1 });
+    done = () => { this.#done = true; };
+  }
+
+  /**
+   * @param {string|BufferSource|Blob|{type: 'write'|'seek'|'truncate', data?: unknown, position?: number, size?: number}} data
+   * @returns {Promise<void>}
+   */
+  write(data) {
+    return this.#withWriter((writer) => writer.write(data));
+  }
+
+  /** @param {number} position @returns {Promise<void>} */
+  seek(position) {
+    return this.#withWriter((writer) => writer.write({ type: 'seek', position }));
+  }
+
+  /** @param {number} size @returns {Promise<void>} */
+  truncate(size) {
+    return this.#withWriter((writer) => writer.write({ type: 'truncate', size }));
+  }
+
+  /** Verify and commit: resolves once the hub stored the bytes; DataError on mismatch. */
+  close() {
+    if (this.#done) return Promise.reject(closedError());
+    const locked = this.locked;
+    const result = super.close(); // TypeError when locked, as the platform does
+    if (!locked) this.#done = true;
+    return result;
+  }
+
+  #withWriter(action) {
+    if (this.#done) return Promise.reject(closedError());
+    let writer;
+    try {
+      writer = this.getWriter(); // TypeError when locked, as the platform does
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const result = action(writer);
+    writer.releaseLock();
+    return result;
+  }
+}
+
+if (typeof FileSystemWritableFileStreamClass === 'function') {
+  // Browsers: `instanceof FileSystemWritableFileStream` holds; our methods shadow the native ones.
+  Object.setPrototypeOf(CrossOriginStorageWritableFileStream.prototype, FileSystemWritableFileStreamClass.prototype);
+}
+
+function closedError() {
+  return makeError('InvalidStateError', 'The writable stream is closed.');
+}
