@@ -72,7 +72,7 @@ export function preferencesFor(mode, { hubSite = 'hub.test', embeddingSites = ['
  * (the crashpad handlers, which setsid() away from the group; their --database lives in
  * the profile because we point XDG_CONFIG_HOME there). Zombies are skipped.
  */
-function pidsOfLaunch(pgid, profileDir) {
+export function pidsOfLaunch(pgid, profileDir) {
   const pids = [];
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;

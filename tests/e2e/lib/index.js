@@ -3,6 +3,6 @@
 export { ensureCerts, spkiHash, TEST_SANS, TEST_SITES } from './certs.js';
 export { contentTypeFor, startServer } from './server.js';
 export {
-  chromeTime, collectConsole, collectNetwork, getMetrics, launchBrowser, preferencesFor,
+  chromeTime, collectConsole, collectNetwork, getMetrics, launchBrowser, pidsOfLaunch, preferencesFor,
   processMemory, PROFILE_MODES, storageAccessGrants,
 } from './browser.js';
