@@ -498,14 +498,23 @@ TailStats Index::apply_tail(const uint8_t* data, size_t size) {
     return st;
   }
   size_t pos = 0;
-  if (!header_written_ && size >= journal::kHeaderBytes) {
-    // The other instance created the file: its tail starts with the header.
+  // A tail read from offset 0 starts with the header (the other instance created the
+  // file). Its magic, read as a record length, is far over kMaxBodyBytes, so it cannot be
+  // mistaken for a record.
+  if (size >= 4 && std::equal(data, data + 4, journal::kMagic)) {
     journal::Header header;
-    if (journal::decode_header(data, size, &header) == Status::kOk) {
-      header_written_ = true;
-      generation_ = header.generation;
-      pos = journal::kHeaderBytes;
+    Status hs = journal::decode_header(data, size, &header);
+    if (hs == Status::kNotFound) {
+      st.consumed_bytes = 0;
+      return st;
     }
+    if (hs != Status::kOk || (header_written_ && header.generation != generation_)) {
+      st.status = Status::kInvalidState;  // another generation: reopen the file
+      return st;
+    }
+    header_written_ = true;
+    generation_ = header.generation;
+    pos = journal::kHeaderBytes;
   }
   while (pos < size) {
     journal::RecordView rec;
