@@ -78,7 +78,11 @@ enum class HostShape { kEmpty, kIp, kEmptyLabel, kDomain };
 // Splits off one trailing dot and classifies the rest; *name is lowercased.
 HostShape classify(std::string_view host, std::string* name) {
   if (host.empty()) return HostShape::kEmpty;
-  if (host.front() == '[') return HostShape::kIp;
+  // A serialised IPv6 literal: bracketed, no dots (embedded IPv4 is serialised as hex).
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']' &&
+      host.find('.') == std::string_view::npos) {
+    return HostShape::kIp;
+  }
   std::string_view bare = host;
   if (bare.back() == '.') bare.remove_suffix(1);
   if (bare.empty() || bare.front() == '.' || bare.back() == '.' ||

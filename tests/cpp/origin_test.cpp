@@ -206,7 +206,9 @@ INSTANTIATE_TEST_SUITE_P(BlobInner, ParsesTo, ::testing::Values(
     Case{"blob:https://a.com/0b2a6c1e-1111-2222-3333-444444444444", "https://a.com"},
     Case{"blob:http://a.com:8080/uuid", "http://a.com:8080"},
     Case{"BLOB:https://A.COM/uuid", "https://a.com"},
-    Case{"blob:https://a.com:443/uuid#frag", "https://a.com"}));
+    Case{"blob:https://a.com:443/uuid#frag", "https://a.com"},
+    Case{"blob: https://a.com/uuid", "https://a.com"},
+    Case{"blob:https://a.com/\x01", "https://a.com"}));
 
 class Opaque : public ::testing::TestWithParam<const char*> {};
 TEST_P(Opaque, IsOpaqueOrigin) {
@@ -237,7 +239,11 @@ INSTANTIATE_TEST_SUITE_P(EveryOpaqueCase, Opaque, ::testing::Values(
     "foo://example.com",
     "web+app://x",
     "localhost:8080",
-    "a:"));
+    "a:",
+    "foo://user@host:8080/p",
+    "foo://[::1]:1",
+    "foo://a%20b/",
+    "blob:\x01https://a.com/x"));  // the C0 control is %01 in the inner URL
 
 class Invalid : public ::testing::TestWithParam<std::string> {};
 TEST_P(Invalid, IsInvalidOrigin) {
@@ -248,6 +254,11 @@ INSTANTIATE_TEST_SUITE_P(NotAUrl, Invalid, ::testing::Values(
     "", " ", "garbage", "example.com", "/path", "//example.com", "1http://a.com",
     "ht tp://a.com", ":", "://a.com", "NULL", std::string("https://a.com\0x", 15),
     std::string("\0https://a.com", 14), "https://" + std::string(2100, 'a')));
+
+// A non-special URL still has to be a URL: its authority must be well formed.
+INSTANTIATE_TEST_SUITE_P(BadNonSpecialAuthority, Invalid, ::testing::Values(
+    "foo://a b/", "foo://a<b", "foo://[::1", "foo://[zz]", "foo://:80", "foo://h:99999",
+    "foo://user@/x", "blob://a b/x"));
 
 INSTANTIATE_TEST_SUITE_P(BadHosts, Invalid, ::testing::Values(
     "https://", "https:", "https:///", "https://?x", "https://#x", "https://user@",
@@ -274,8 +285,10 @@ INSTANTIATE_TEST_SUITE_P(BadIPv6, Invalid, ::testing::Values(
 
 INSTANTIATE_TEST_SUITE_P(BadIdna, Invalid, ::testing::Values(
     "https://xn--a.com",                      // not valid Punycode
-    "https://xn--abc-.com",                   // decodes to ASCII only
+    "https://xn--abc-.com",                   // decodes to ASCII only (UTS#46 rev 33)
     "https://xn--.com",                       // empty Punycode
+    "https://xn--1ug.example",                // decodes to ZWJ (WPT toascii.json)
+    "https://xn--ls8h=.la",                   // not Punycode digits
     "https://xn--bcher-kv.example",           // truncated
     "https://xn--b\xC3\xBC" "cher.example",   // ACE prefix with non-ASCII
     "https://\xC3.example",                   // truncated UTF-8

@@ -93,7 +93,11 @@ INSTANTIATE_TEST_SUITE_P(Degenerate, Psl, ::testing::Values(
     SuffixCase{".example.com", ".example.com", ""},
     SuffixCase{"example.com..", "example.com..", ""},
     SuffixCase{"127.0.0.1", "", ""},
-    SuffixCase{"[::1]", "", ""}));
+    SuffixCase{"[::1]", "", ""},
+    SuffixCase{"[::ffff:102:304]", "", ""},
+    // Not a serialised IPv6 literal, so an (odd) domain shape; found by site_fuzz.
+    SuffixCase{"git.[cob.io", "io", "[cob.io"},
+    SuffixCase{"[cob.io", "io", "[cob.io"}));
 
 TEST(SiteTest, MatchingIsCaseInsensitiveAndKeepsInputCase) {
   EXPECT_EQ(public_suffix("WWW.Example.CO.UK"), "CO.UK");
