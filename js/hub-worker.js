@@ -14,14 +14,15 @@ const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const IDLE_WRITE_MS = 10 * 60 * 1000;  // a write with no activity this long is abandoned
 
 const log = (msg) => console.warn(`[cos hub] ${msg}`);
-const config = readConfig();
 const ready = start();
 
 async function start() {
   const core = await loadCore({ locateFile: (name) => new URL(name, self.location.href).href });
   const root = await navigator.storage.getDirectory();
   const store = await OpfsStore.open(root);
-  const index = await HubIndex.open({ core, store, policy: config.policy, publicHashList: await loadPublicHashList(), log });
+  const [policy, publicHashList] = await Promise.all([
+    loadPolicy(), fetchOptional('public-hash-list.txt', (res) => res.text())]);
+  const index = await HubIndex.open({ core, store, policy, publicHashList: publicHashList ?? '', log });
   // Temporary files of writes alive in another instance are protected by their lock.
   const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
   const removed = await store.cleanTemp((id) => held.has(`cos-write-${id}`));
@@ -29,23 +30,31 @@ async function start() {
   return { core, store, index };
 }
 
-function readConfig() {
-  const params = new URL(self.location.href).searchParams;
-  const num = (name, fallback) => (params.has(name) && Number.isFinite(Number(params.get(name))) ? Number(params.get(name)) : fallback);
+/**
+ * The operator's policy, from hub-config.json beside the worker (optional), e.g.
+ * {"probeBudget": 100, "phlEnabled": true, "greaseRate": 0.05, "quotaBytes": 10737418240}.
+ * Unknown keys and wrong types are ignored with a console warning.
+ */
+async function loadPolicy() {
+  const allowed = { probeBudget: 'number', probeWindowMs: 'number', phlEnabled: 'boolean', greaseRate: 'number',
+    greaseSeed: 'number', quotaBytes: 'number', perSiteShare: 'number', originsCap: 'number' };
   const policy = {};
-  for (const [param, key] of [['probeBudget', 'probeBudget'], ['greaseRate', 'greaseRate'], ['greaseSeed', 'greaseSeed'], ['quotaBytes', 'quotaBytes']]) {
-    if (params.has(param)) policy[key] = num(param, 0);
+  const config = await fetchOptional('hub-config.json', (res) => res.json());
+  if (config && typeof config === 'object') {
+    for (const [key, value] of Object.entries(config)) {
+      if (Object.hasOwn(allowed, key) && typeof value === allowed[key]) policy[key] = value;
+      else log(`hub-config.json: ignored ${key}`);
+    }
   }
-  if (params.has('phl')) policy.phlEnabled = params.get('phl') === '1';
-  return { policy };
+  return policy;
 }
 
-async function loadPublicHashList() {
+async function fetchOptional(name, read) {
   try {
-    const res = await fetch(new URL('public-hash-list.txt', self.location.href));
-    return res.ok ? await res.text() : '';
+    const res = await fetch(new URL(name, self.location.href), { cache: 'no-store' });
+    return res.ok ? await read(res) : null;
   } catch {
-    return '';
+    return null;
   }
 }
 
