@@ -26,6 +26,7 @@ export async function startProductServer({ hubQuery = '' } = {}) {
       res.setHeader('Cache-Control', 'no-store');
       res.end(`<!doctype html><meta charset="utf-8"><title>${host}</title>
 <script src="/cos-polyfill.js" data-hub="${hubUrl()}"></script>
+<script>${PAGE_HELPERS}</script>
 <body><h1>${host}</h1></body>`);
     });
     server.serveStatic(host, DIST);
@@ -48,7 +49,7 @@ export const PAGE_HELPERS = `
 window.cosReady = async () => {
   const cos = navigator.crossOriginStorage;
   for (let i = 0; i < 400; i++) {
-    const s = cos && typeof cos.status === 'function' ? cos.status() : (globalThis.cosPolyfill?.status?.() ?? 'connecting');
+    const s = cos?.polyfill ? cos.polyfill.status() : 'unavailable';
     if (s !== 'connecting') return s;
     await new Promise((r) => setTimeout(r, 25));
   }
