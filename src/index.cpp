@@ -167,10 +167,11 @@ void Index::apply_put(const HashId& id, journal::PutRecord put) {
   }
   if (inserted) {
     e.created_ms = put.created_ms;
-    e.last_access_ms = put.created_ms;
+    e.last_access_ms = put.last_access_ms;
     lru_.insert({e.last_access_ms, id});
   } else {
     used_bytes_ -= e.size;
+    touch(id, &e, put.last_access_ms);
   }
   set_storer_sites(&e, std::move(sites), put.size);
   e.size = put.size;
@@ -244,6 +245,7 @@ void Index::emit_put(const HashId& id, const Entry& e) {
   put.digest = id.digest;
   put.size = e.size;
   put.created_ms = e.created_ms;
+  put.last_access_ms = e.last_access_ms;
   put.content_type = e.content_type;
   put.global = e.global;
   for (NameId o : e.storers) put.storers.push_back(journal_name(o));
@@ -591,12 +593,14 @@ CommitResult Index::commit(const HashId& id, uint64_t size, std::string_view con
   if (existing != entries_.end()) {
     const Entry& e = existing->second;
     next.created_ms = e.created_ms;
+    next.last_access_ms = e.last_access_ms;
     next.content_type = e.content_type;
     next.global = e.global;
     next.storers = e.storers;
     next.listed = e.listed;
   } else {
     next.created_ms = now_ms;
+    next.last_access_ms = now_ms;
     next.content_type = std::string(content_type);
     result.created = true;
   }
@@ -838,6 +842,7 @@ uint64_t Index::forget_origin(std::string_view origin_text) {
       next.digest = id.digest;
       next.size = e.size;
       next.created_ms = e.created_ms;
+      next.last_access_ms = e.last_access_ms;
       next.content_type = e.content_type;
       next.global = e.global;
       next.listed = e.listed;

@@ -174,6 +174,10 @@ void encode(const PutRecord& r, std::vector<uint8_t>* out) {
   put_digest(r.digest, out);
   put_varint(r.size, out);
   put_svarint(r.created_ms, out);
+  // Unsigned arithmetic: wraps instead of overflowing on hostile values.
+  put_svarint(static_cast<int64_t>(static_cast<uint64_t>(r.last_access_ms) -
+                                   static_cast<uint64_t>(r.created_ms)),
+              out);
   put_string(r.content_type, out);
   out->push_back(r.global ? 1 : 0);
   put_ids(r.storers, out);
@@ -218,6 +222,8 @@ bool decode(const uint8_t* p, size_t n, PutRecord* out) {
   c.digest(&out->digest);
   out->size = c.varint();
   out->created_ms = c.svarint();
+  out->last_access_ms = static_cast<int64_t>(static_cast<uint64_t>(out->created_ms) +
+                                             static_cast<uint64_t>(c.svarint()));
   c.string(&out->content_type, kMaxContentTypeBytes);
   uint8_t flags = c.byte();
   if (flags > 1) return false;

@@ -68,6 +68,7 @@ struct PutRecord {
   Digest digest{};
   uint64_t size = 0;
   int64_t created_ms = 0;
+  int64_t last_access_ms = 0;  // stored as a difference from created_ms
   std::string content_type;
   bool global = false;
   std::vector<uint32_t> storers;  // name ids of the storing origins

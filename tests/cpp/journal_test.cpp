@@ -143,6 +143,7 @@ TEST(JournalPayload, PutRoundTrips) {
   put.digest = H(1).digest;
   put.size = 27ull << 30;
   put.created_ms = -5;
+  put.last_access_ms = INT64_MAX;  // the stored difference wraps, the value does not
   put.content_type = "application/wasm";
   put.global = true;
   put.storers = {0, 300, 70000};
@@ -154,6 +155,7 @@ TEST(JournalPayload, PutRoundTrips) {
   EXPECT_EQ(back.digest, put.digest);
   EXPECT_EQ(back.size, put.size);
   EXPECT_EQ(back.created_ms, -5);
+  EXPECT_EQ(back.last_access_ms, INT64_MAX);
   EXPECT_EQ(back.content_type, put.content_type);
   EXPECT_TRUE(back.global);
   EXPECT_EQ(back.storers, put.storers);
