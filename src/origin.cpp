@@ -292,7 +292,10 @@ bool label_to_ascii(const std::vector<uint32_t>& label, std::string* out) {
   for (uint32_t cp : label) ascii = ascii && cp < 0x80;
   if (ascii) {
     std::string text(label.begin(), label.end());
-    if (starts_with_ace(label) && !valid_ace_label(text)) return false;
+    // Over-long ACE labels fail later anyway; refusing them first bounds the decoder.
+    if (starts_with_ace(label) && (label.size() > kMaxLabelBytes || !valid_ace_label(text))) {
+      return false;
+    }
     out->append(text);
     return true;
   }

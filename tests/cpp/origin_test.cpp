@@ -99,6 +99,8 @@ INSTANTIATE_TEST_SUITE_P(IPv4, ParsesTo, ::testing::Values(
     Case{"http://0x", "http://0.0.0.0"},
     Case{"http://4294967295", "http://255.255.255.255"},
     Case{"http://1.2.3.4.", "http://1.2.3.4"},
+    Case{"http://0000000000000000000000000000000000000000000000000000000000000000000001",
+         "http://0.0.0.1"},  // IPv4 parts are not DNS labels: no 63-byte limit
     Case{"http://%31%32%37.0.0.1", "http://127.0.0.1"},
     Case{"http://\xEF\xBC\x91\xEF\xBC\x92\xEF\xBC\x97.0.0.1", "http://127.0.0.1"}));  // fullwidth
 
