@@ -18,6 +18,23 @@ constexpr uint32_t kSha256InitialState[8] = {
 
 // Runs the compression function over nblocks consecutive 64-byte blocks of data
 // (any alignment), updating state in place. nblocks == 0 does nothing.
+// This is the fastest variant compiled in (see sha256_blocks_uses_vector()).
 void sha256_blocks(uint32_t state[8], const uint8_t* data, size_t nblocks);
+
+// The two variants behind sha256_blocks, both always compiled so tests can compare
+// each with libsodium. Scalar: 32-bit integer ops only. Vector: the message schedule
+// in 4-lane vectors (Wasm SIMD when built with -msimd128; SSE natively).
+void sha256_blocks_scalar(uint32_t state[8], const uint8_t* data, size_t nblocks);
+void sha256_blocks_vector(uint32_t state[8], const uint8_t* data, size_t nblocks);
+
+// True when sha256_blocks is the vector variant: natively, and in Wasm built with
+// -msimd128 (without it the vector code would be lowered to slow scalar code).
+constexpr bool sha256_blocks_uses_vector() {
+#if defined(__wasm__) && !defined(__wasm_simd128__)
+  return false;
+#else
+  return true;
+#endif
+}
 
 }  // namespace cosp
