@@ -207,6 +207,7 @@ void Index::apply_reader(const HashId& id, NameId origin, int64_t last, uint64_t
   Entry& e = it->second;
   auto r = std::find_if(e.readers.begin(), e.readers.end(),
                         [origin](const Reader& x) { return x.origin == origin; });
+  touch(id, &e, last);  // a forgotten reader's access still happened
   if (count == 0) {
     if (r != e.readers.end()) e.readers.erase(r);
     return;
@@ -226,7 +227,6 @@ void Index::apply_reader(const HashId& id, NameId origin, int64_t last, uint64_t
     r->count = count;
     r->bytes = bytes;
   }
-  touch(id, &e, last);
 }
 
 void Index::apply_probe(NameId site, const HashId& id, int64_t at_ms) {
