@@ -219,7 +219,6 @@ class HubSink {
   fail(error) {
     if (this.failure) return;
     this.failure = error instanceof Error || error instanceof DOMException ? error : makeError('UnknownError', String(error));
-    this.markDone();
     this.stopWatching();
     this.controller?.error(this.failure);
     this.client.request('writeAbort', { writeId: this.writeId }).catch(() => {});
@@ -262,6 +261,7 @@ class HubSink {
  */
 export class CrossOriginStorageWritableFileStream extends WritableStream {
   #done = false;
+  #sink;
 
   /** @param {WritableOptions} options */
   constructor(options) {
@@ -274,6 +274,7 @@ export class CrossOriginStorageWritableFileStream extends WritableStream {
       abort: () => sink.abort(),
     }, { highWaterMark: 1 });
     done = () => { this.#done = true; };
+    this.#sink = sink;
   }
 
   /**
@@ -297,6 +298,7 @@ export class CrossOriginStorageWritableFileStream extends WritableStream {
   /** Verify and commit: resolves once the hub stored the bytes; DataError on mismatch. */
   close() {
     if (this.#done) return Promise.reject(closedError());
+    if (this.#sink.failure) return Promise.reject(this.#sink.failure); // the cause, not the platform's TypeError
     const locked = this.locked;
     const result = super.close(); // TypeError when locked, as the platform does
     if (!locked) this.#done = true;

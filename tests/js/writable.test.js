@@ -1,0 +1,282 @@
+// node:test for js/writable.js, driven through a real MessageChannel to a TEST responder
+// that only records requests and answers them with canned replies (not a hub).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CrossOriginStorageWritableFileStream, normalizeWrite } from '../../js/writable.js';
+import { HubClient } from '../../js/polyfill.js';
+import { CHUNK_BYTES } from '../../js/protocol.js';
+
+/**
+ * Test responder: records every request; answers with `replies[type](request)` (throw to send
+ * an error reply); with `hold`, chunk replies wait until `release()`.
+ */
+function testResponder(port, { replies = {}, hold = false } = {}) {
+  const log = [];
+  const held = [];
+  const defaults = { writeBegin: () => ({ writeId: 1 }), writeChunk: () => ({ position: 0 }), writeSeek: (r) => ({ position: r.position }), writeTruncate: (r) => ({ size: r.size }), writeClose: () => ({ size: 0 }), writeAbort: () => ({}) };
+  const answer = (request) => {
+    let reply;
+    try {
+      reply = { ...(replies[request.type] ?? defaults[request.type])(request), v: 1, id: request.id, ok: true };
+    } catch (error) {
+      reply = { v: 1, id: request.id, ok: false, error: { name: error.name, message: error.message } };
+    }
+    port.postMessage(reply);
+  };
+  port.onmessage = ({ data }) => {
+    log.push(data);
+    if (hold && data.type === 'writeChunk') held.push(data);
+    else answer(data);
+  };
+  port.postMessage({ v: 1, type: 'ready', status: 'shared' });
+  return { log, held, release() { for (const r of held.splice(0)) answer(r); }, types: () => log.map((m) => m.type) };
+}
+
+function setup(options = {}, writableOptions = {}) {
+  const { port1, port2 } = new MessageChannel();
+  const client = new HubClient();
+  client.attach(port1);
+  const responder = testResponder(port2, options);
+  const writable = new CrossOriginStorageWritableFileStream({ client, writeId: 1, ...writableOptions });
+  const done = () => { port1.close(); port2.close(); };
+  return { client, responder, writable, done };
+}
+
+const bytesOf = (message) => new Uint8Array(message.data);
+const chunks = (log) => log.filter((m) => m.type === 'writeChunk');
+
+test('it is a real WritableStream with the FileSystemWritableFileStream methods', () => {
+  const { writable, done } = setup();
+  assert.ok(writable instanceof WritableStream);
+  for (const method of ['write', 'seek', 'truncate', 'close', 'abort', 'getWriter']) assert.equal(typeof writable[method], 'function');
+  done();
+});
+
+test('strings are written as UTF-8; numbers are stringified like WebIDL USVString', async () => {
+  const { writable, responder, done } = setup();
+  await writable.write('héllo ✓');
+  await writable.write(42);
+  await writable.close();
+  const [a, b] = chunks(responder.log);
+  assert.deepEqual(bytesOf(a), new TextEncoder().encode('héllo ✓'));
+  assert.equal(new TextDecoder().decode(bytesOf(b)), '42');
+  assert.equal(responder.types().at(-1), 'writeClose');
+  done();
+});
+
+test('BufferSources are copied exactly and the caller\'s buffer is never detached', async () => {
+  const { writable, responder, done } = setup();
+  const buffer = new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7]).buffer;
+  await writable.write(buffer);
+  await writable.write(new Uint8Array(buffer, 2, 3));
+  await writable.write(new DataView(buffer, 6, 2));
+  await writable.write(new Uint16Array([0x0201]));
+  await writable.close();
+  assert.equal(buffer.byteLength, 8, 'not detached');
+  const got = chunks(responder.log).map(bytesOf);
+  assert.deepEqual(got.map((u) => [...u]), [[0, 1, 2, 3, 4, 5, 6, 7], [2, 3, 4], [6, 7], [1, 2]]);
+  for (const m of chunks(responder.log)) assert.ok(m.data instanceof ArrayBuffer);
+  done();
+});
+
+test('a Blob is handed to the hub as a Blob, never read into the page', async () => {
+  const { writable, responder, done } = setup();
+  const blob = new Blob(['x'.repeat(10_000)]);
+  const arrayBuffer = blob.arrayBuffer;
+  blob.arrayBuffer = () => assert.fail('the page must not read the Blob');
+  blob.stream = () => assert.fail('the page must not read the Blob');
+  await writable.write(blob);
+  await writable.write({ type: 'write', data: new Blob([]) }); // empty: nothing to send
+  await writable.close();
+  const [message] = chunks(responder.log);
+  assert.equal(chunks(responder.log).length, 1);
+  assert.ok(message.data instanceof Blob);
+  assert.equal(message.data.size, 10_000);
+  blob.arrayBuffer = arrayBuffer;
+  done();
+});
+
+test('large buffers are sliced into ≤ 4 MiB chunks', async () => {
+  const { writable, responder, done } = setup();
+  const big = new Uint8Array(CHUNK_BYTES * 2 + 123);
+  big[0] = 1; big[CHUNK_BYTES] = 2; big[CHUNK_BYTES * 2] = 3;
+  await writable.write(big);
+  await writable.write('s'.repeat(CHUNK_BYTES + 1));
+  await writable.close();
+  const sizes = chunks(responder.log).map((m) => m.data.byteLength);
+  assert.deepEqual(sizes, [CHUNK_BYTES, CHUNK_BYTES, 123, CHUNK_BYTES, 1]);
+  assert.deepEqual(chunks(responder.log).slice(0, 3).map((m) => bytesOf(m)[0]), [1, 2, 3]);
+  done();
+});
+
+test('seek, truncate and positioned writes reach the hub in call order', async () => {
+  const { writable, responder, done } = setup();
+  await writable.write('ab');
+  await writable.seek(0);
+  await writable.write('c');
+  await writable.truncate(1);
+  await writable.write({ type: 'write', position: 5, data: 'z' });
+  await writable.write({ type: 'seek', position: 2 });
+  await writable.write({ type: 'truncate', size: 9 });
+  await writable.close();
+  const ops = responder.log.map((m) => [m.type, m.position ?? m.size ?? (m.data ? new TextDecoder().decode(m.data) : undefined)]);
+  assert.deepEqual(ops, [
+    ['writeChunk', 'ab'], ['writeSeek', 0], ['writeChunk', 'c'], ['writeTruncate', 1],
+    ['writeSeek', 5], ['writeChunk', 'z'], ['writeSeek', 2], ['writeTruncate', 9], ['writeClose', undefined],
+  ]);
+  assert.ok(responder.log.every((m) => m.writeId === 1 && !('origin' in m)));
+  done();
+});
+
+test('the in-flight window bounds memory whatever the size written', async () => {
+  const chunkBytes = 1024;
+  const windowBytes = 4 * chunkBytes;
+  const { writable, responder, done } = setup({ hold: true }, { chunkBytes, windowBytes });
+  const writing = writable.write(new Uint8Array(20 * chunkBytes));
+  let maxHeld = 0;
+  for (let round = 0; round < 50 && chunks(responder.log).length < 20; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    maxHeld = Math.max(maxHeld, responder.held.length);
+    responder.release();
+  }
+  await writing;
+  assert.equal(chunks(responder.log).length, 20);
+  assert.ok(maxHeld > 0 && maxHeld <= 4, `at most 4 chunks in flight (saw ${maxHeld})`);
+  responder.release();
+  await writable.close();
+  done();
+});
+
+test('a Blob waits for the window to empty, then fills it', async () => {
+  const { writable, responder, done } = setup({ hold: true }, { chunkBytes: 8, windowBytes: 32 });
+  const first = writable.write(new Uint8Array(8));
+  const second = writable.write(new Blob(['blob']));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(chunks(responder.log).length, 1, 'the Blob is not sent while bytes are in flight');
+  responder.release();
+  await first;
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(chunks(responder.log).length, 2);
+  responder.release();
+  await second;
+  await writable.close();
+  done();
+});
+
+test('close() resolves after a verified close and reports progress', async () => {
+  const progress = [];
+  let verified = 0;
+  const { writable, done } = setup({ replies: { writeClose: () => ({ size: 5 }) } }, { onprogress: (p) => progress.push(p), onverified: (size) => { verified = size; } });
+  await writable.write('abc');
+  await writable.write(new Uint8Array(2));
+  await writable.close();
+  assert.equal(verified, 5);
+  assert.deepEqual(progress, [{ loaded: 3, verified: false }, { loaded: 5, verified: false }, { loaded: 5, verified: true }]);
+  done();
+});
+
+test('close() rejects with DataError on mismatch and then the writable is closed', async () => {
+  const { writable, done } = setup({ replies: { writeClose: () => { throw new DOMException('The written bytes do not match the hash.', 'DataError'); } } });
+  await writable.write('wrong');
+  await assert.rejects(writable.close(), { name: 'DataError' });
+  await assert.rejects(writable.write('more'), { name: 'InvalidStateError' });
+  done();
+});
+
+test('use of a closed writable: InvalidStateError from our methods, TypeError from the raw stream', async () => {
+  const { writable, done } = setup();
+  await writable.close();
+  await assert.rejects(writable.write('x'), { name: 'InvalidStateError' });
+  await assert.rejects(writable.seek(0), { name: 'InvalidStateError' });
+  await assert.rejects(writable.truncate(0), { name: 'InvalidStateError' });
+  await assert.rejects(writable.close(), { name: 'InvalidStateError' });
+  // (writer.write() on a closed stream trips an internal assertion in Node 20's streams, so
+  // the raw-stream TypeError is checked through close(), which follows the same rule.)
+  const writer = writable.getWriter();
+  await assert.rejects(writer.close(), TypeError);
+  done();
+});
+
+test('a failed chunk errors the stream, and the hub is told to abort', async () => {
+  let n = 0;
+  const { writable, responder, done } = setup({
+    replies: { writeChunk: () => { if (++n === 2) throw new DOMException('full', 'QuotaExceededError'); return { position: 0 }; } },
+  });
+  await writable.write('a');
+  await writable.write('b'); // sent; its failure surfaces on a later call
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  await assert.rejects(writable.write('c'), { name: 'QuotaExceededError' });
+  await assert.rejects(writable.close(), { name: 'QuotaExceededError' });
+  await assert.rejects(writable.getWriter().closed, { name: 'QuotaExceededError' });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(responder.types().includes('writeAbort'));
+  assert.ok(!responder.types().includes('writeClose'));
+  done();
+});
+
+test('bad write arguments are TypeErrors', async () => {
+  for (const bad of [undefined, null, Symbol('s'), {}, { type: 'bogus' }, { type: 'seek' }, { type: 'seek', position: -1 },
+    { type: 'truncate' }, { type: 'truncate', size: 1.5 }, { type: 'write' }, { type: 'write', data: null },
+    { type: 'write', data: 'x', position: -2 }, { type: 'write', data: {} }, new SharedArrayBuffer(1)]) {
+    assert.throws(() => [...normalizeWrite(bad)], TypeError, String(bad?.type ?? typeof bad));
+  }
+  const { writable, responder, done } = setup();
+  await assert.rejects(writable.write({ type: 'nope' }), TypeError);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(responder.types().includes('writeAbort'), 'the errored write is abandoned at the hub');
+  done();
+});
+
+test('write() on a locked stream is a TypeError (the platform rule)', async () => {
+  const { writable, done } = setup();
+  const writer = writable.getWriter();
+  await assert.rejects(writable.write('x'), TypeError);
+  await assert.rejects(writable.close(), TypeError);
+  writer.releaseLock();
+  await writable.write('x'); // unlocked again: usable, close() was not consumed by the failure
+  await writable.close();
+  done();
+});
+
+test('pipeTo streams chunks and closes (verifying) at the end', async () => {
+  const { writable, responder, done } = setup();
+  const source = new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('one '));
+      controller.enqueue('two ');
+      controller.enqueue(new Blob(['three']));
+      controller.close();
+    },
+  });
+  await source.pipeTo(writable);
+  assert.deepEqual(responder.types(), ['writeChunk', 'writeChunk', 'writeChunk', 'writeClose']);
+  await assert.rejects(writable.write('x'), { name: 'InvalidStateError' });
+  done();
+});
+
+test('abort() tells the hub to drop the write', async () => {
+  const { writable, responder, done } = setup();
+  await writable.write('partial');
+  await writable.abort(new Error('user cancelled'));
+  assert.deepEqual(responder.types(), ['writeChunk', 'writeAbort']);
+  await assert.rejects(writable.write('x'), { name: 'InvalidStateError' });
+  done();
+});
+
+test('progress notices from the hub advance onprogress during a Blob write', async () => {
+  const progress = [];
+  const { port1, port2 } = new MessageChannel();
+  const client = new HubClient();
+  client.attach(port1);
+  port2.onmessage = ({ data }) => {
+    if (data.type === 'writeChunk') port2.postMessage({ v: 1, type: 'progress', writeId: 1, loaded: 50 });
+    setTimeout(() => port2.postMessage({ v: 1, id: data.id, ok: true, ...(data.type === 'writeClose' ? { size: 100 } : { position: 100 }) }), 5);
+  };
+  port2.postMessage({ v: 1, type: 'ready', status: 'partitioned' });
+  const writable = new CrossOriginStorageWritableFileStream({ client, writeId: 1, onprogress: (p) => progress.push(p.loaded) });
+  await writable.write(new Blob(['x'.repeat(100)]));
+  await writable.close();
+  assert.deepEqual(progress, [50, 100, 100]);
+  port1.close();
+  port2.close();
+});
