@@ -79,8 +79,8 @@ Index::NameId Index::origin_site(NameId origin) {
   if (name_site_[origin] != kNoName) return name_site_[origin];
   // A name read back from the journal: derive its site once.
   Origin parsed;
-  NameId site = origin;
-  if (parse_origin(names_[origin], &parsed) == Status::kOk) site = intern(site_of(parsed));
+  if (parse_origin(names_[origin], &parsed) != Status::kOk) return kNoName;
+  NameId site = intern(site_of(parsed));
   name_site_[origin] = site;
   return site;
 }
@@ -105,7 +105,7 @@ bool Index::resolve(std::string_view text, ResolvedOrigin* out) {
   if (known != name_ids_.end()) {
     out->origin = known->second;
     out->site = origin_site(known->second);
-    return true;
+    return out->site != kNoName;  // a content type or junk name is not an origin
   }
   auto cached = reader_cache_.find(text);
   if (cached != reader_cache_.end()) {
@@ -163,12 +163,13 @@ void Index::apply_put(const HashId& id, journal::PutRecord put) {
   std::vector<NameId> sites;
   for (NameId o : put.storers) {
     NameId s = origin_site(o);
+    if (s == kNoName) s = o;  // only a hostile journal names a non-origin as storer
     if (!contains_value(sites, s)) sites.push_back(s);
   }
   if (inserted) {
     e.created_ms = put.created_ms;
     e.last_access_ms = put.last_access_ms;
-    lru_.insert({e.last_access_ms, id});
+    lru_.insert(lru_.end(), {e.last_access_ms, id});  // replay is mostly in LRU order
   } else {
     used_bytes_ -= e.size;
     touch(id, &e, put.last_access_ms);
@@ -176,7 +177,7 @@ void Index::apply_put(const HashId& id, journal::PutRecord put) {
   set_storer_sites(&e, std::move(sites), put.size);
   e.size = put.size;
   used_bytes_ += e.size;
-  e.content_type = std::move(put.content_type);
+  e.content_type = put.content_type == 0 ? kNoName : put.content_type - 1;
   e.global = put.global;
   e.storers = std::move(put.storers);
   e.listed = std::move(put.listed);
@@ -246,7 +247,7 @@ void Index::emit_put(const HashId& id, const Entry& e) {
   put.size = e.size;
   put.created_ms = e.created_ms;
   put.last_access_ms = e.last_access_ms;
-  put.content_type = e.content_type;
+  put.content_type = e.content_type == kNoName ? 0 : journal_name(e.content_type) + 1;
   put.global = e.global;
   for (NameId o : e.storers) put.storers.push_back(journal_name(o));
   for (NameId o : e.listed) put.listed.push_back(journal_name(o));
@@ -389,6 +390,11 @@ Status Index::apply_record(const journal::RecordView& rec) {
       for (auto* list : {&r.storers, &r.listed})
         for (uint32_t& jid : *list)
           if (!name(jid, &jid)) return Status::kCorrupt;
+      if (r.content_type != 0) {
+        NameId type;
+        if (!name(r.content_type - 1, &type)) return Status::kCorrupt;
+        r.content_type = type + 1;
+      }
       HashId id;
       id.digest = r.digest;
       apply_put(id, std::move(r));
@@ -456,6 +462,8 @@ OpenStats Index::open(const uint8_t* data, size_t size) {
   header_written_ = true;
   generation_ = header.generation;
   st.generation = header.generation;
+  // A Put is at least ~50 bytes: sizing the table once avoids rehashing during replay.
+  entries_.reserve(size / 64);
   size_t pos = journal::kHeaderBytes;
   uint64_t snapshot_begin_seq = 0;
   while (pos < size) {
@@ -594,14 +602,14 @@ CommitResult Index::commit(const HashId& id, uint64_t size, std::string_view con
     const Entry& e = existing->second;
     next.created_ms = e.created_ms;
     next.last_access_ms = e.last_access_ms;
-    next.content_type = e.content_type;
+    next.content_type = e.content_type == kNoName ? 0 : e.content_type + 1;
     next.global = e.global;
     next.storers = e.storers;
     next.listed = e.listed;
   } else {
     next.created_ms = now_ms;
     next.last_access_ms = now_ms;
-    next.content_type = std::string(content_type);
+    next.content_type = content_type.empty() ? 0 : intern(std::string(content_type)) + 1;
     result.created = true;
   }
   bool changed = result.created;
@@ -843,7 +851,7 @@ uint64_t Index::forget_origin(std::string_view origin_text) {
       next.size = e.size;
       next.created_ms = e.created_ms;
       next.last_access_ms = e.last_access_ms;
-      next.content_type = e.content_type;
+      next.content_type = e.content_type == kNoName ? 0 : e.content_type + 1;
       next.global = e.global;
       next.listed = e.listed;
       for (NameId s : e.storers)
@@ -890,7 +898,7 @@ EntryInfo Index::describe(const HashId& id, const Entry& e) const {
   EntryInfo info;
   info.id = id;
   info.size = e.size;
-  info.content_type = e.content_type;
+  if (e.content_type != kNoName) info.content_type = names_[e.content_type];
   info.created_ms = e.created_ms;
   info.last_access_ms = e.last_access_ms;
   info.global = e.global;

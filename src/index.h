@@ -197,7 +197,7 @@ class Index {
   };
   struct Entry {
     uint64_t size = 0;
-    std::string content_type;
+    NameId content_type = kNoName;
     int64_t created_ms = 0;
     int64_t last_access_ms = 0;
     bool global = false;
@@ -227,7 +227,8 @@ class Index {
   // Names (origins and sites) interned in memory; journal ids map to them.
   NameId intern(const std::string& text);
   NameId intern_origin(const Origin& origin);  // also interns and remembers its site
-  NameId origin_site(NameId origin);  // the site of an origin name, derived once
+  // The site of an origin name, derived once; kNoName when the name is not an origin.
+  NameId origin_site(NameId origin);
   bool resolve(std::string_view origin_text, ResolvedOrigin* out);
   bool find_origin(std::string_view origin_text, ResolvedOrigin* out) const;
   uint32_t journal_name(NameId id);  // emits a Name record the first time

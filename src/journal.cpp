@@ -178,7 +178,7 @@ void encode(const PutRecord& r, std::vector<uint8_t>* out) {
   put_svarint(static_cast<int64_t>(static_cast<uint64_t>(r.last_access_ms) -
                                    static_cast<uint64_t>(r.created_ms)),
               out);
-  put_string(r.content_type, out);
+  put_varint(r.content_type, out);
   out->push_back(r.global ? 1 : 0);
   put_ids(r.storers, out);
   put_ids(r.listed, out);
@@ -224,7 +224,7 @@ bool decode(const uint8_t* p, size_t n, PutRecord* out) {
   out->created_ms = c.svarint();
   out->last_access_ms = static_cast<int64_t>(static_cast<uint64_t>(out->created_ms) +
                                              static_cast<uint64_t>(c.svarint()));
-  c.string(&out->content_type, kMaxContentTypeBytes);
+  out->content_type = c.varint32();
   uint8_t flags = c.byte();
   if (flags > 1) return false;
   out->global = flags == 1;

@@ -69,7 +69,7 @@ struct PutRecord {
   uint64_t size = 0;
   int64_t created_ms = 0;
   int64_t last_access_ms = 0;  // stored as a difference from created_ms
-  std::string content_type;
+  uint32_t content_type = 0;   // 0: none; else name id + 1 (few types, many entries)
   bool global = false;
   std::vector<uint32_t> storers;  // name ids of the storing origins
   std::vector<uint32_t> listed;   // name ids of the listed origins

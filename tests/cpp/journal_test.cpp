@@ -144,7 +144,7 @@ TEST(JournalPayload, PutRoundTrips) {
   put.size = 27ull << 30;
   put.created_ms = -5;
   put.last_access_ms = INT64_MAX;  // the stored difference wraps, the value does not
-  put.content_type = "application/wasm";
+  put.content_type = 3;
   put.global = true;
   put.storers = {0, 300, 70000};
   put.listed = {1, 2};

@@ -1,0 +1,60 @@
+// Benchmark (figures only, never pass/fail): the index with 100k entries in Wasm through
+// the same API the hub worker uses, then the native figures from build/native/index-bench.
+// Run: npm run bench (or BENCH=index npm run bench), or node tools/bench/index.mjs [entries].
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { loadCore } from '../../dist/cos-core.mjs';
+
+const ENTRIES = Number(process.argv[2] ?? 100000);
+const LOOKUPS = 500000;
+const core = await loadCore();
+const hexes = Array.from({ length: ENTRIES }, (_, n) => createHash('sha256').update(`bench-${n}`).digest('hex'));
+const writers = Array.from({ length: 50 }, (_, i) => `https://app${i}.example${i}.com`);
+
+const index = new core.raw.Index();
+index.setPolicy({ probeBudget: 0 });  // measure the lookup, not the budget refusing it
+const chunks = [];
+let t = performance.now();
+for (let n = 0; n < ENTRIES; n++) {
+  const visibility = { global: n % 10 === 0, origins: n % 3 === 0 ? ['https://partner.org', 'https://cdn.partner.net'] : [] };
+  index.commit(hexes[n], 1000 + n, 'application/octet-stream', writers[n % writers.length], visibility, null, 1.7e12 + n);
+  chunks.push(index.takePendingJournalBytes());  // one append per commit, as the worker does
+}
+const commitMs = performance.now() - t;
+const journal = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
+let off = 0;
+for (const c of chunks) { journal.set(c, off); off += c.length; }
+
+let disclosed = 0;
+t = performance.now();
+for (let i = 0; i < LOOKUPS; i++) {
+  const n = (i * 7919) % ENTRIES;
+  const reader = i % 3 === 0 ? writers[n % writers.length] : i % 3 === 1 ? writers[(n + 1) % writers.length] : writers[0];
+  if (index.lookup(hexes[n], reader, 1.8e12)) disclosed++;
+}
+const lookupMs = performance.now() - t;
+
+const cold = new core.raw.Index();
+t = performance.now();
+const stats = cold.open(journal);
+const replayMs = performance.now() - t;
+const snapshot = index.compact(1.8e12);
+const fromSnapshot = new core.raw.Index();
+t = performance.now();
+fromSnapshot.open(snapshot);
+const snapshotMs = performance.now() - t;
+
+console.log(`entries                  ${ENTRIES} (replayed ${stats.entries}, dropped ${stats.droppedBytes} bytes)`);
+console.log(`wasm commits/s           ${Math.round(ENTRIES / commitMs * 1000)} (with takePendingJournalBytes each)`);
+console.log(`wasm lookups/s           ${Math.round(LOOKUPS / lookupMs * 1000)} (${(lookupMs / LOOKUPS * 1e6).toFixed(0)} ns each incl. JS->Wasm string copies, ${disclosed} disclosed)`);
+console.log(`wasm cold start (log)    ${replayMs.toFixed(1)} ms (${journal.length} bytes, ${(journal.length / ENTRIES).toFixed(1)} bytes/entry)`);
+console.log(`wasm cold start (snap)   ${snapshotMs.toFixed(1)} ms (${snapshot.length} bytes, ${(snapshot.length / ENTRIES).toFixed(1)} bytes/entry)`);
+for (const ix of [index, cold, fromSnapshot]) ix.delete();
+
+const native = new URL('../../build/native/index-bench', import.meta.url).pathname;
+if (existsSync(native)) {
+  process.stdout.write(execFileSync(native, [String(ENTRIES)], { encoding: 'utf8' }));
+} else {
+  console.log('native index-bench not built (npm run build builds build/native/index-bench)');
+}
