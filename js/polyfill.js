@@ -106,6 +106,7 @@ export class HubClient {
     for (const { reject } of this.#pending.values()) reject(error);
     this.#pending.clear();
     this.#progress.clear();
+    this.#port?.close(); // the connection is over; release it
   }
 
   #post({ message, transfer }) {

@@ -1,0 +1,397 @@
+// node:test for js/polyfill.js (and js/handle.js, js/hub-frame.js through it): a fake window
+// and document, Node's MessageChannel, and TEST responders standing in for the hub.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NOT_FOUND_MESSAGE } from '../../js/errors.js';
+import { startHubFrame } from '../../js/hub-frame.js';
+
+const HUB = 'https://hub.example/cos/';
+const SITE = 'https://site-a.example';
+const hex = (n) => n.toString(16).padStart(2, '0').repeat(32);
+const hash = (n) => ({ algorithm: 'sha-256', value: hex(n) });
+let copies = 0;
+
+/** A fresh copy of the module (its install-once state is per module instance). */
+const freshPolyfill = () => import(`../../js/polyfill.js?copy=${++copies}`);
+const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A fake window whose document records iframes. `onFrame(iframe, frameWindow)` decides what
+ * the "hub" does with the handshake; by default nothing answers.
+ */
+function fakeWindow({ secure = true, navigator = {}, hubMessage } = {}) {
+  const frames = [];
+  const element = () => ({
+    style: {}, attrs: {}, listeners: {}, tabIndex: 0,
+    setAttribute(name, value) { this.attrs[name] = String(value); },
+    removeAttribute(name) { delete this.attrs[name]; },
+    addEventListener(type, fn) { (this.listeners[type] ??= []).push(fn); },
+  });
+  const document = {
+    baseURI: `${SITE}/app/index.html`,
+    createElement(tag) {
+      assert.equal(tag, 'iframe');
+      const iframe = element();
+      iframe.posts = [];
+      iframe.contentWindow = {
+        postMessage(message, targetOrigin, transfer) {
+          iframe.posts.push({ message, targetOrigin, transfer });
+          hubMessage?.(structuredClone(message), targetOrigin, transfer, iframe);
+        },
+      };
+      return iframe;
+    },
+    body: {
+      append(iframe) {
+        frames.push(iframe);
+        setTimeout(() => { for (const fn of iframe.listeners.load ?? []) fn(); }, 1);
+      },
+    },
+  };
+  return { navigator, document, isSecureContext: secure, frames };
+}
+
+/**
+ * TEST responder playing the hub frame on the page's port: answers `ready`, then each request
+ * from `replies[type](request)` (throw → error reply). Records requests.
+ */
+function frameResponder({ replies = {}, ready = 'shared', delayReady = 0 } = {}) {
+  const log = [];
+  const hubMessage = (message, targetOrigin, transfer) => {
+    const port = transfer[0];
+    port.onmessage = ({ data }) => {
+      log.push(data);
+      const fn = replies[data.type];
+      let reply;
+      try {
+        if (!fn) throw new DOMException('no test reply', 'NotSupportedError');
+        reply = { ...fn(data), v: 1, id: data.id, ok: true };
+      } catch (error) {
+        reply = { v: 1, id: data.id, ok: false, error: { name: error.name, message: error.message } };
+      }
+      port.postMessage(reply);
+    };
+    if (ready) setTimeout(() => port.postMessage({ v: 1, type: 'ready', status: ready }), delayReady);
+    hubMessage.port = port;
+  };
+  return { log, hubMessage, types: () => log.map((m) => m.type) };
+}
+
+const notFound = () => { throw new DOMException('specific leaky reason', 'NotFoundError'); };
+const storeOf = (present) => ({
+  lookup: (r) => {
+    if (!r.hashes.every((h) => present.has(h.value))) notFound();
+    return { entries: r.hashes.map(() => ({ size: 3, type: 'application/octet-stream' })) };
+  },
+  getFile: (r) => ({ file: new File(['abc'], r.hash.value) }),
+  writeBegin: () => ({ writeId: 9 }),
+  writeChunk: () => ({ position: 3 }),
+  writeClose: () => ({ size: 3 }),
+  writeAbort: () => ({}),
+});
+
+test('not installed outside a secure context', async (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  const { install } = await freshPolyfill();
+  const win = fakeWindow({ secure: false });
+  assert.equal(install({ hub: HUB, global: win }), null);
+  assert.ok(!('crossOriginStorage' in win.navigator));
+  assert.equal(win.frames.length, 0);
+  assert.equal(warn.mock.callCount(), 1);
+});
+
+test('never installed over a native implementation', async () => {
+  const { install, status } = await freshPolyfill();
+  const native = { native: true };
+  const win = fakeWindow({ navigator: { crossOriginStorage: native } });
+  assert.equal(install({ hub: HUB, global: win }), native);
+  assert.equal(win.navigator.crossOriginStorage, native);
+  assert.equal(win.frames.length, 0);
+  assert.equal(status(), 'unavailable');
+});
+
+test('installs once, non-writable; a second install is a no-op', async (t) => {
+  t.mock.method(console, 'error', () => {}); // no hub answers here
+  const { install, CrossOriginStorage } = await freshPolyfill();
+  const win = fakeWindow();
+  const api = install({ hub: HUB, global: win, timeout: 50 });
+  assert.ok(api instanceof CrossOriginStorage);
+  assert.ok(api instanceof EventTarget);
+  assert.equal(win.navigator.crossOriginStorage, api);
+  const descriptor = Object.getOwnPropertyDescriptor(win.navigator, 'crossOriginStorage');
+  assert.equal(descriptor.writable, false);
+  assert.equal(descriptor.configurable, false);
+  assert.throws(() => { 'use strict'; win.navigator.crossOriginStorage = {}; }, TypeError);
+  assert.equal(install({ hub: HUB, global: win }), api);
+  assert.equal(win.frames.length, 1, 'one hub frame');
+  for (const name of ['getFileHandle', 'requestFileHandle', 'requestFileHandles']) assert.equal(typeof api[name], 'function');
+  await tick(60);
+});
+
+test('loading the module twice installs once', async (t) => {
+  t.mock.method(console, 'error', () => {}); // no hub answers here
+  const first = await freshPolyfill();
+  const second = await freshPolyfill();
+  assert.notEqual(first.install, second.install, 'two module instances');
+  const win = fakeWindow();
+  const api = first.install({ hub: HUB, global: win, timeout: 50 });
+  assert.equal(second.install({ hub: HUB, global: win, timeout: 50 }), api);
+  assert.equal(win.frames.length, 1);
+  await tick(60);
+});
+
+test('the handshake: one post to the frame window, targetOrigin = hub origin, one port', async () => {
+  const { install, status } = await freshPolyfill();
+  const hub = frameResponder();
+  const win = fakeWindow({ hubMessage: hub.hubMessage });
+  install({ hub: 'https://hub.example/cos', global: win }); // no trailing slash
+  const [iframe] = win.frames;
+  assert.equal(iframe.src, 'https://hub.example/cos/frame.html');
+  assert.equal(iframe.attrs['aria-hidden'], 'true');
+  assert.equal(iframe.style.pointerEvents, 'none');
+  assert.equal(status(), 'connecting');
+  await tick(20);
+  assert.equal(iframe.posts.length, 1);
+  const [{ message, targetOrigin, transfer }] = iframe.posts;
+  assert.deepEqual(message, { v: 1, type: 'connect' });
+  assert.equal(targetOrigin, 'https://hub.example');
+  assert.equal(transfer.length, 1);
+  assert.ok(transfer[0] instanceof MessagePort);
+  assert.equal(status(), 'shared');
+  hub.hubMessage.port.close();
+});
+
+test('calls made before the hub is ready are queued, not lost; statuschange fires', async () => {
+  const { install, status, onStatusChange } = await freshPolyfill();
+  const hub = frameResponder({ replies: storeOf(new Set([hex(1)])), ready: 'partitioned', delayReady: 30 });
+  const win = fakeWindow({ hubMessage: hub.hubMessage });
+  const api = install({ hub: HUB, global: win });
+  const events = [];
+  const seen = [];
+  api.addEventListener('statuschange', (event) => events.push(event.detail.status));
+  onStatusChange((s) => seen.push(s));
+  const pending = api.getFileHandle(hash(1)); // before the frame even loaded
+  await tick(10);
+  assert.equal(hub.log.length, 0, 'nothing sent before ready');
+  const handle = await pending;
+  assert.equal(handle.name, hex(1));
+  assert.equal(status(), 'partitioned');
+  assert.deepEqual(events, ['partitioned']);
+  assert.deepEqual(seen, ['partitioned']);
+  assert.equal(api.polyfill.status(), 'partitioned');
+  hub.hubMessage.port.close();
+});
+
+test('an unreachable hub rejects queued calls after the timeout, with a console diagnostic', async (t) => {
+  const error = t.mock.method(console, 'error', () => {});
+  const { install, status } = await freshPolyfill();
+  const win = fakeWindow(); // nobody answers the handshake
+  const api = install({ hub: HUB, global: win, timeout: 40 });
+  const events = [];
+  api.addEventListener('statuschange', (event) => events.push(event.detail.status));
+  await assert.rejects(api.getFileHandle(hash(1)), { name: 'NetworkError', message: /unreachable.*did not answer within 40 ms/s });
+  assert.equal(status(), 'unavailable');
+  assert.deepEqual(events, ['unavailable']);
+  assert.equal(error.mock.callCount(), 1);
+  assert.match(error.mock.calls[0].arguments[0], /frame\.html did not answer/);
+  await assert.rejects(api.getFileHandle(hash(2)), { name: 'NetworkError' });
+  // A create handle needs no hub until it writes.
+  const handle = await api.getFileHandle(hash(3), { create: true });
+  await assert.rejects(handle.createWritable(), { name: 'NetworkError' });
+});
+
+test('validation happens before anything reaches the hub (TypeError, nothing sent)', async () => {
+  const { install } = await freshPolyfill();
+  const hub = frameResponder({ replies: storeOf(new Set()) });
+  const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
+  await tick(20);
+  await assert.rejects(api.getFileHandle({ algorithm: 'md5', value: hex(1) }), TypeError);
+  await assert.rejects(api.getFileHandle({ algorithm: 'SHA-256', value: hex(0xab).toUpperCase() }), TypeError);
+  await assert.rejects(api.getFileHandle(hash(1), { create: true, origins: ['data:,x'] }), TypeError);
+  await assert.rejects(api.getFileHandle(hash(1), { origins: Array(101).fill('https://a.example') }), TypeError);
+  await assert.rejects(api.requestFileHandles([hash(1), { algorithm: 'SHA-256', value: 'x' }]), TypeError);
+  await assert.rejects(api.requestFileHandles('not a list'), TypeError);
+  assert.equal(hub.log.length, 0);
+  hub.hubMessage.port.close();
+});
+
+test('misses are NotFoundError with the uniform message', async () => {
+  const { install } = await freshPolyfill();
+  const hub = frameResponder({ replies: storeOf(new Set()) });
+  const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
+  await assert.rejects(api.getFileHandle(hash(1)), { name: 'NotFoundError', message: NOT_FOUND_MESSAGE });
+  hub.hubMessage.port.close();
+});
+
+test('requestFileHandle is an alias that warns once that it is deprecated', async (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  const { install } = await freshPolyfill();
+  const hub = frameResponder({ replies: storeOf(new Set([hex(1)])) });
+  const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
+  const handle = await api.requestFileHandle(hash(1));
+  assert.equal(handle.name, hex(1));
+  await assert.rejects(api.requestFileHandle(hash(2)), { name: 'NotFoundError' });
+  await api.requestFileHandle(hash(3), { create: true });
+  const deprecations = warn.mock.calls.filter((c) => /deprecated/.test(c.arguments[0]));
+  assert.equal(deprecations.length, 1);
+  hub.hubMessage.port.close();
+});
+
+test('requestFileHandles is all-or-nothing: one lookup, any miss → NotFoundError', async () => {
+  const { install } = await freshPolyfill();
+  const hub = frameResponder({ replies: storeOf(new Set([hex(1), hex(2)])) });
+  const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
+  const handles = await api.requestFileHandles([hash(1), hash(2)]);
+  assert.deepEqual(handles.map((h) => h.name), [hex(1), hex(2)]);
+  await assert.rejects(api.requestFileHandles([hash(1), hash(3), hash(2)]), { name: 'NotFoundError', message: NOT_FOUND_MESSAGE });
+  assert.deepEqual(hub.log.map((m) => m.hashes.map((h) => h.value)), [[hex(1), hex(2)], [hex(1), hex(3), hex(2)]], 'one lookup per call, all hashes together');
+  assert.deepEqual(await api.requestFileHandles([]), []);
+  hub.hubMessage.port.close();
+});
+
+test('requestFileHandles honours create and origins like the singular form', async () => {
+  const { install } = await freshPolyfill();
+  const hub = frameResponder({ replies: storeOf(new Set()) });
+  const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
+  const [a, b] = await api.requestFileHandles([hash(1), hash(2)], { create: true, origins: ['https://B.example/x', '*'] });
+  assert.equal(hub.log.length, 0, 'create handles register nothing');
+  await (await b.createWritable()).abort();
+  assert.equal(a.name, hex(1));
+  const begin = hub.log.find((m) => m.type === 'writeBegin');
+  assert.deepEqual(begin.origins, ['*', 'https://b.example']);
+  assert.deepEqual(begin.hash, { algorithm: 'SHA-256', value: hex(2) });
+  assert.ok(!('origin' in begin), 'the page never sends its own origin');
+  hub.hubMessage.port.close();
+});
+
+test('read handle surface (SPEC §6)', async () => {
+  const { install } = await freshPolyfill();
+  const hub = frameResponder({ replies: storeOf(new Set([hex(1), hex(2)])) });
+  const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
+  const handle = await api.getFileHandle(hash(1));
+  assert.equal(handle.kind, 'file');
+  assert.equal(handle.name, hex(1));
+  assert.equal(Object.prototype.toString.call(handle), '[object FileSystemFileHandle]');
+  assert.equal(await handle.isSameEntry(await api.getFileHandle(hash(1))), true);
+  assert.equal(await handle.isSameEntry(await api.getFileHandle(hash(2))), false);
+  assert.equal(await handle.isSameEntry(await api.getFileHandle(hash(1), { create: true })), true);
+  await assert.rejects(handle.isSameEntry({}), TypeError);
+  await assert.rejects(handle.move('x'), { name: 'NotAllowedError' });
+  await assert.rejects(handle.remove(), { name: 'NotAllowedError' });
+  assert.equal(await handle.queryPermission({ mode: 'read' }), 'granted');
+  assert.equal(await handle.requestPermission({ mode: 'read' }), 'granted');
+  assert.equal(await handle.queryPermission(), 'granted');
+  assert.equal(await handle.queryPermission({ mode: 'readwrite' }), 'denied');
+  assert.equal(await handle.requestPermission({ mode: 'readwrite' }), 'denied');
+  await assert.rejects(handle.queryPermission({ mode: 'write' }), TypeError);
+  await assert.rejects(handle.createSyncAccessHandle(), { name: 'InvalidStateError' });
+  await assert.rejects(handle.createWritable(), { name: 'NotAllowedError' });
+  const file = await handle.getFile();
+  assert.ok(file instanceof File);
+  assert.equal(file.name, hex(1));
+  assert.equal(await file.text(), 'abc');
+  hub.hubMessage.port.close();
+});
+
+test('create handle: getFile NotAllowedError until a verified close; keepExistingData never pre-fills', async () => {
+  const { install } = await freshPolyfill();
+  const hub = frameResponder({ replies: storeOf(new Set()) });
+  const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
+  const handle = await api.getFileHandle(hash(5), { create: true });
+  assert.equal(handle.kind, 'file');
+  assert.equal(handle.name, hex(5));
+  await assert.rejects(handle.getFile(), { name: 'NotAllowedError' });
+  assert.equal(await handle.queryPermission({ mode: 'read' }), 'denied');
+  assert.equal(await handle.queryPermission({ mode: 'readwrite' }), 'granted');
+  const writable = await handle.createWritable({ keepExistingData: true });
+  assert.ok(writable instanceof WritableStream);
+  await writable.write(new Blob(['abc']));
+  await writable.close();
+  assert.deepEqual(hub.types(), ['writeBegin', 'writeChunk', 'writeClose'], 'nothing read before writing');
+  assert.ok(hub.log.slice(1).every((m) => m.writeId === 9));
+  const file = await handle.getFile();
+  assert.equal(file.name, hex(5));
+  assert.equal(await handle.queryPermission({ mode: 'read' }), 'granted');
+  hub.hubMessage.port.close();
+});
+
+test('a failed verification leaves the create handle unreadable', async () => {
+  const { install } = await freshPolyfill();
+  const replies = { ...storeOf(new Set()), writeClose: () => { throw new DOMException('The written bytes do not match the hash.', 'DataError'); } };
+  const hub = frameResponder({ replies });
+  const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
+  const handle = await api.getFileHandle(hash(6), { create: true });
+  const writable = await handle.createWritable();
+  await writable.write('wrong bytes');
+  await assert.rejects(writable.close(), { name: 'DataError' });
+  await assert.rejects(handle.getFile(), { name: 'NotAllowedError' });
+  hub.hubMessage.port.close();
+});
+
+test('malformed messages from the hub are ignored, never crash', async (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  const { install } = await freshPolyfill();
+  const hub = frameResponder({ replies: storeOf(new Set([hex(1)])) });
+  const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
+  await tick(20);
+  const port = hub.hubMessage.port;
+  for (const junk of [null, 'x', { v: 1, id: 999, ok: true }, { v: 2, type: 'ready', status: 'shared' }, { v: 1, type: 'status', status: 'owned' },
+    JSON.parse('{"v":1,"type":"progress","writeId":1,"loaded":1,"__proto__":{"x":1}}')]) {
+    port.postMessage(junk);
+  }
+  await tick(10);
+  assert.ok(warn.mock.callCount() >= 5);
+  assert.equal((await api.getFileHandle(hash(1))).name, hex(1));
+  assert.equal({}.x, undefined);
+  port.close();
+});
+
+test('a reply of the wrong shape rejects that call only', async () => {
+  const { install } = await freshPolyfill();
+  const hub = frameResponder({ replies: { lookup: () => ({ entries: [] }), getFile: () => ({ file: 'not a file' }) } });
+  const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
+  await assert.rejects(api.getFileHandle(hash(1)), TypeError);
+  hub.hubMessage.port.close();
+});
+
+test('a refusal from the hub frame makes the status unavailable and rejects calls', async (t) => {
+  t.mock.method(console, 'error', () => {});
+  const { install, status } = await freshPolyfill();
+  const win = fakeWindow({
+    hubMessage(message, origin, [port]) {
+      port.postMessage({ v: 1, type: 'refused', error: { name: 'NotAllowedError', message: 'opaque origin' } });
+    },
+  });
+  const api = install({ hub: HUB, global: win });
+  await assert.rejects(api.getFileHandle(hash(1)), { name: 'NotAllowedError' });
+  assert.equal(status(), 'unavailable');
+});
+
+test('showConsent() shows the hub frame while the hub asks, then hides it', async () => {
+  const { install, showConsent, status } = await freshPolyfill();
+  let visibleDuringRequest;
+  const win = fakeWindow();
+  const hub = frameResponder({
+    ready: 'partitioned',
+    replies: {
+      showConsent: () => {
+        visibleDuringRequest = win.frames[0].style.pointerEvents === 'auto' && win.frames[0].style.opacity === '1';
+        return { status: 'shared' };
+      },
+    },
+  });
+  win.document.createElement = ((create) => (tag) => {
+    const iframe = create(tag);
+    const post = iframe.contentWindow.postMessage;
+    iframe.contentWindow.postMessage = (m, o, t) => { post(m, o, t); hub.hubMessage(structuredClone(m), o, t, iframe); };
+    return iframe;
+  })(win.document.createElement);
+  install({ hub: HUB, global: win });
+  await tick(20);
+  assert.equal(status(), 'partitioned');
+  assert.equal(await showConsent(), 'shared');
+  assert.equal(visibleDuringRequest, true);
+  assert.equal(win.frames[0].style.pointerEvents, 'none');
+  assert.equal(win.frames[0].attrs['aria-hidden'], 'true');
+  hub.hubMessage.port.close();
+});
