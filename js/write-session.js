@@ -33,10 +33,22 @@ export class WriteSession {
     this.size = 0;      // current length of the temporary file
     this.appendOnly = true;  // false once bytes were written out of order: re-hash at close
     this.done = false;
+    this.queue = Promise.resolve();
+  }
+
+  // The page keeps several chunks in flight; operations must still apply in arrival order.
+  #serial(fn) {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => {});
+    return run;
   }
 
   /** @param {ArrayBuffer|Blob} data */
-  async write(data) {
+  write(data) {
+    return this.#serial(() => this.#write(data));
+  }
+
+  async #write(data) {
     this.#checkOpen();
     const length = data.byteLength ?? data.size;
     const end = this.position + length;
@@ -71,12 +83,18 @@ export class WriteSession {
   }
 
   seek(position) {
-    this.#checkOpen();
-    this.position = position;
-    return this.position;
+    return this.#serial(() => {
+      this.#checkOpen();
+      this.position = position;
+      return this.position;
+    });
   }
 
-  async truncate(size) {
+  truncate(size) {
+    return this.#serial(() => this.#truncate(size));
+  }
+
+  async #truncate(size) {
     this.#checkOpen();
     if (size > this.size) this.onGrow(size - this.size);
     await this.writable.truncate(size);
@@ -91,7 +109,11 @@ export class WriteSession {
    * @returns {Promise<{ok: boolean, size: number, digest: string}>} the temp file is
    *   kept on success (the caller promotes it) and removed on mismatch.
    */
-  async finish() {
+  finish() {
+    return this.#serial(() => this.#finish());
+  }
+
+  async #finish() {
     this.#checkOpen();
     this.done = true;
     await this.writable.close();
@@ -123,7 +145,11 @@ export class WriteSession {
   }
 
   /** Drops everything written; safe to call more than once and after a failed finish. */
-  async abort() {
+  abort() {
+    return this.#serial(() => this.#abort());
+  }
+
+  async #abort() {
     if (!this.done) {
       this.done = true;
       await this.writable.abort().catch(() => {});
