@@ -298,7 +298,7 @@ export function install(options = {}) {
   Object.defineProperty(api, 'polyfill', {
     value: Object.freeze({ version: VERSION, hub: frameUrl, status, showConsent, onStatusChange }),
   });
-  current = { api, client, frame: null, status: 'connecting', hubOrigin, frameUrl };
+  current = { api, client, frame: null, status: 'connecting', hubOrigin, frameUrl, timer: null };
 
   Object.defineProperty(navigator, 'crossOriginStorage', { value: api, writable: false, enumerable: true, configurable: false });
 
@@ -311,6 +311,7 @@ export function install(options = {}) {
     client.fail(networkError(`The cross-origin storage hub is unreachable: ${why}`));
   }, timeout);
   timer.unref?.();
+  current.timer = timer;
 
   current.frame = createHubFrame(global, frameUrl, (frameWindow) => {
     const { port1, port2 } = new MessageChannel();
@@ -359,6 +360,7 @@ export async function showConsent() {
 function setStatus(next, reason) {
   if (!current || (current.status === next && current.reason === reason)) return;
   if (current.status === 'unavailable') return; // final for this page
+  clearTimeout(current.timer); // the hub answered (or failed): no more waiting
   current.status = next;
   current.reason = reason;
   const CustomEventClass = globalThis.CustomEvent;

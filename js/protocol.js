@@ -205,8 +205,11 @@ function envelope(message, path) {
   return message;
 }
 
+/** The envelope id when readable (so a malformed request can still be answered). */
 function readId(message) {
-  return Number.isSafeInteger(message.id) && message.id >= 1 ? message.id : undefined;
+  if (message === null || typeof message !== 'object') return undefined;
+  const desc = Object.getOwnPropertyDescriptor(message, 'id');
+  return desc && Number.isSafeInteger(desc.value) && desc.value >= 1 ? desc.value : undefined;
 }
 
 function applyFields(out, message, checkers, path) {
@@ -225,9 +228,9 @@ function applyFields(out, message, checkers, path) {
  */
 export function parseRequest(message, from) {
   const path = from === 'frame' ? 'request(frame→worker)' : 'request(page→frame)';
-  envelope(message, path);
   const id = readId(message);
   try {
+    envelope(message, path);
     if (id === undefined) fail(`${path}.id`, 'must be a positive safe integer');
     const type = message.type;
     if (typeof type !== 'string' || !TYPE_NAME.test(type) || !Object.hasOwn(REQUESTS, type)) {
@@ -263,9 +266,9 @@ export function parseRequest(message, from) {
  */
 export function parseReply(message, requestType, from) {
   const path = `reply(${from === 'frame' ? 'frame→page' : 'worker→frame'}, ${requestType})`;
-  envelope(message, path);
   const id = readId(message);
   try {
+    envelope(message, path);
     if (id === undefined) fail(`${path}.id`, 'must be a positive safe integer');
     if (!Object.hasOwn(REQUESTS, requestType)) fail(path, 'answers an unknown request type');
     if (message.ok === false) {

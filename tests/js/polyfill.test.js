@@ -14,6 +14,11 @@ let copies = 0;
 /** A fresh copy of the module (its install-once state is per module instance). */
 const freshPolyfill = () => import(`../../js/polyfill.js?copy=${++copies}`);
 const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Wait until `condition()` holds (at most ~1 s). */
+async function until(condition) {
+  for (let i = 0; i < 200 && !condition(); i++) await tick(5);
+  assert.ok(condition(), 'condition reached');
+}
 
 /**
  * A fake window whose document records iframes. `onFrame(iframe, frameWindow)` decides what
@@ -150,7 +155,7 @@ test('the handshake: one post to the frame window, targetOrigin = hub origin, on
   assert.equal(iframe.attrs['aria-hidden'], 'true');
   assert.equal(iframe.style.pointerEvents, 'none');
   assert.equal(status(), 'connecting');
-  await tick(20);
+  await until(() => status() === 'shared');
   assert.equal(iframe.posts.length, 1);
   const [{ message, targetOrigin, transfer }] = iframe.posts;
   assert.deepEqual(message, { v: 1, type: 'connect' });
@@ -204,7 +209,7 @@ test('validation happens before anything reaches the hub (TypeError, nothing sen
   const { install } = await freshPolyfill();
   const hub = frameResponder({ replies: storeOf(new Set()) });
   const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
-  await tick(20);
+  await until(() => hub.hubMessage.port !== undefined);
   await assert.rejects(api.getFileHandle({ algorithm: 'md5', value: hex(1) }), TypeError);
   await assert.rejects(api.getFileHandle({ algorithm: 'SHA-256', value: hex(0xab).toUpperCase() }), TypeError);
   await assert.rejects(api.getFileHandle(hash(1), { create: true, origins: ['data:,x'] }), TypeError);
@@ -333,7 +338,7 @@ test('malformed messages from the hub are ignored, never crash', async (t) => {
   const { install } = await freshPolyfill();
   const hub = frameResponder({ replies: storeOf(new Set([hex(1)])) });
   const api = install({ hub: HUB, global: fakeWindow({ hubMessage: hub.hubMessage }) });
-  await tick(20);
+  await until(() => hub.hubMessage.port !== undefined);
   const port = hub.hubMessage.port;
   for (const junk of [null, 'x', { v: 1, id: 999, ok: true }, { v: 2, type: 'ready', status: 'shared' }, { v: 1, type: 'status', status: 'owned' },
     JSON.parse('{"v":1,"type":"progress","writeId":1,"loaded":1,"__proto__":{"x":1}}')]) {
@@ -387,11 +392,185 @@ test('showConsent() shows the hub frame while the hub asks, then hides it', asyn
     return iframe;
   })(win.document.createElement);
   install({ hub: HUB, global: win });
-  await tick(20);
+  await until(() => status() === 'partitioned');
   assert.equal(status(), 'partitioned');
   assert.equal(await showConsent(), 'shared');
   assert.equal(visibleDuringRequest, true);
   assert.equal(win.frames[0].style.pointerEvents, 'none');
   assert.equal(win.frames[0].attrs['aria-hidden'], 'true');
   hub.hubMessage.port.close();
+});
+
+// ---- through the real hub frame (js/hub-frame.js) with a TEST worker behind it ----
+
+/** TEST worker: records requests (with the connection kind), answers from a tiny map. */
+function testWorker(port, log, kind, stored) {
+  const replies = {
+    lookup: (r) => (r.hashes.every((h) => stored.has(h.value)) ? { entries: r.hashes.map(() => ({ size: 3, type: '' })) } : null),
+    getFile: (r) => (stored.has(r.hash.value) ? { file: new File(['abc'], r.hash.value) } : null),
+    writeBegin: () => ({ writeId: 42 }),
+    writeChunk: (r) => ({ position: r.data.byteLength ?? r.data.size }),
+    writeClose: () => ({ size: 3 }),
+    writeAbort: () => ({}),
+    status: () => ({ usage: 3, entries: 1 }),
+  };
+  port.onmessage = ({ data }) => {
+    log.push({ ...data, kind });
+    const reply = replies[data.type]?.(data);
+    port.postMessage(reply ? { ...reply, v: 1, id: data.id, ok: true } : { v: 1, id: data.id, ok: false, error: { name: 'NotFoundError', message: 'miss' } });
+  };
+  port.postMessage({ v: 1, type: 'ready', version: 'test' });
+}
+
+/** A fake hub-frame window running the real startHubFrame(). */
+function hubFrameWindow({ access = 'denied', ancestorOrigins = [SITE], stored = new Set(), workerFails = false } = {}) {
+  const log = [];
+  const listeners = new Set();
+  const ports = [];
+  const parent = { name: 'site page' };
+  class FakeSharedWorker {
+    constructor(url, options, kind = 'partitioned') {
+      assert.equal(url, 'https://hub.example/cos/hub-worker.js');
+      assert.deepEqual(options, { type: 'module', name: 'cos-hub' });
+      const { port1, port2 } = new MessageChannel();
+      this.port = port1;
+      ports.push(port1, port2);
+      this.errorListeners = [];
+      if (workerFails) setTimeout(() => this.errorListeners.forEach((fn) => fn(new Event('error'))), 1);
+      else testWorker(port2, log, kind, stored);
+    }
+    addEventListener(type, fn) { if (type === 'error') this.errorListeners.push(fn); }
+  }
+  const document = {
+    requestStorageAccess: async () => {
+      if (access !== 'granted') throw new DOMException('needs a gesture', 'NotAllowedError');
+      return { SharedWorker: (url, options) => new FakeSharedWorker(url, options, 'shared') };
+    },
+    getElementById: () => null,
+  };
+  const win = {
+    parent, document, navigator: {}, SharedWorker: FakeSharedWorker, location: { ancestorOrigins },
+    addEventListener: (type, fn) => type === 'message' && listeners.add(fn),
+    removeEventListener: (type, fn) => listeners.delete(fn),
+  };
+  const frame = startHubFrame({ window: win, workerUrl: 'https://hub.example/cos/hub-worker.js' });
+  /** Deliver a postMessage as the browser would. */
+  const deliver = (data, { origin = SITE, source = parent, ports: transferred = [] } = {}) => {
+    ports.push(...transferred);
+    for (const fn of [...listeners]) fn({ data, origin, source, ports: transferred });
+  };
+  /** Close every port this test opened, so Node can exit. */
+  const close = () => ports.forEach((port) => port.close());
+  return { win, frame, log, deliver, listeners, close };
+}
+
+/** Install the polyfill with its iframe wired to a real hub frame. */
+async function installThroughFrame(frameOptions) {
+  const hub = hubFrameWindow(frameOptions);
+  const { install, status } = await freshPolyfill();
+  const win = fakeWindow({ hubMessage: (message, targetOrigin, transfer) => {
+    assert.equal(targetOrigin, 'https://hub.example');
+    hub.deliver(message, { ports: transfer });
+  } });
+  const api = install({ hub: HUB, global: win });
+  return { api, hub, status };
+}
+
+test('through the real frame: the bound origin is stamped, write ids are the frame\'s own', async (t) => {
+  const { api, hub, status } = await installThroughFrame({ stored: new Set([hex(1)]) });
+  t.after(hub.close);
+  await assert.rejects(api.getFileHandle(hash(2)), { name: 'NotFoundError', message: NOT_FOUND_MESSAGE });
+  const read = await api.getFileHandle(hash(1));
+  assert.equal((await read.getFile()).name, hex(1));
+  assert.equal(status(), 'partitioned');
+  const handle = await api.getFileHandle(hash(7), { create: true, origins: '*' });
+  const progress = [];
+  const writable = await handle.createWritable({ onprogress: (p) => progress.push(p.loaded) });
+  await writable.write('abc');
+  await writable.close();
+  assert.deepEqual(progress, [3, 3]);
+  assert.equal(hub.frame.origin, SITE);
+  assert.ok(hub.log.every((m) => m.origin === SITE && m.kind === 'partitioned'), 'every worker request carries the bound origin');
+  const chunk = hub.log.find((m) => m.type === 'writeChunk');
+  assert.equal(chunk.writeId, 42, 'the worker sees its own write id');
+  assert.ok(chunk.data instanceof ArrayBuffer);
+  assert.deepEqual(hub.log.map((m) => m.type), ['lookup', 'lookup', 'getFile', 'writeBegin', 'writeChunk', 'writeClose']);
+});
+
+test('through the real frame: storage access granted → shared worker and status', async (t) => {
+  const { api, hub, status } = await installThroughFrame({ access: 'granted', stored: new Set([hex(1)]) });
+  t.after(hub.close);
+  await api.getFileHandle(hash(1));
+  assert.equal(status(), 'shared');
+  assert.equal(hub.frame.status, 'shared');
+  assert.deepEqual(hub.log.map((m) => m.kind), ['shared']);
+});
+
+test('the frame rejects a page message that carries an origin, and anything malformed', async (t) => {
+  const hub = hubFrameWindow();
+  t.after(hub.close);
+  const { port1, port2 } = new MessageChannel();
+  hub.deliver({ v: 1, type: 'connect' }, { ports: [port2] });
+  const replies = [];
+  port1.onmessage = ({ data }) => replies.push(data);
+  await until(() => replies.length === 1);
+  port1.postMessage({ v: 1, id: 1, type: 'status', origin: 'https://evil.example' });
+  port1.postMessage({ v: 1, id: 2, type: 'lookup', hashes: [{ algorithm: 'SHA-256', value: hex(1) }], extra: true });
+  port1.postMessage(JSON.parse('{"v":1,"id":3,"type":"status","__proto__":{"polluted":true}}'));
+  port1.postMessage({ v: 1, id: 4, type: 'writeChunk', writeId: 5, data: new ArrayBuffer(1) }); // never begun
+  port1.postMessage({ v: 1, id: 5, type: 'status' });
+  await until(() => replies.length === 6);
+  const byId = Object.fromEntries(replies.filter((r) => r.id).map((r) => [r.id, r]));
+  assert.deepEqual(replies[0], { v: 1, type: 'ready', status: 'partitioned' });
+  assert.match(byId[1].error.message, /must not carry an origin/);
+  assert.match(byId[2].error.message, /unknown field "extra"/);
+  assert.match(byId[3].error.message, /forbidden/);
+  assert.equal(byId[4].error.name, 'InvalidStateError');
+  assert.deepEqual(byId[5], { v: 1, id: 5, ok: true, usage: 3, entries: 1, access: 'partitioned' });
+  assert.deepEqual(hub.log.map((m) => [m.type, m.origin]), [['status', SITE]], 'only the valid request reached the worker');
+  assert.equal({}.polluted, undefined);
+  port1.close();
+});
+
+test('the frame accepts exactly one handshake, only from its parent', async (t) => {
+  const hub = hubFrameWindow();
+  t.after(hub.close);
+  const stranger = new MessageChannel();
+  hub.deliver({ v: 1, type: 'connect' }, { source: { name: 'another frame' }, ports: [stranger.port2] });
+  hub.deliver({ v: 1, type: 'hello' }, { ports: [] }); // not a handshake: ignored, still listening
+  assert.equal(hub.frame.origin, null);
+  const first = new MessageChannel();
+  hub.deliver({ v: 1, type: 'connect' }, { ports: [first.port2] });
+  assert.equal(hub.frame.origin, SITE);
+  assert.equal(hub.listeners.size, 0, 'the handshake listener is gone');
+  const second = new MessageChannel();
+  hub.deliver({ v: 1, type: 'connect' }, { origin: 'https://evil.example', ports: [second.port2] });
+  assert.equal(hub.frame.origin, SITE);
+  await until(() => hub.frame.status === 'partitioned');
+  for (const channel of [stranger, first, second]) channel.port1.close();
+});
+
+test('the frame refuses opaque origins and origins that differ from ancestorOrigins', async (t) => {
+  for (const [origin, ancestorOrigins, pattern] of [['null', ['null'], /opaque/], [SITE, ['https://other.example'], /does not match/]]) {
+    const hub = hubFrameWindow({ ancestorOrigins });
+    t.after(hub.close);
+    const { port1, port2 } = new MessageChannel();
+    const got = new Promise((resolve) => { port1.onmessage = ({ data }) => resolve(data); });
+    hub.deliver({ v: 1, type: 'connect' }, { origin, ports: [port2] });
+    const notice = await got;
+    assert.equal(notice.type, 'refused');
+    assert.equal(notice.error.name, 'NotAllowedError');
+    assert.match(notice.error.message, pattern);
+    assert.equal(hub.frame.origin, null);
+    assert.equal(hub.log.length, 0);
+    port1.close();
+  }
+});
+
+test('a hub worker that fails to start makes the page unavailable, not hanging', async (t) => {
+  t.mock.method(console, 'error', () => {});
+  const { api, hub, status } = await installThroughFrame({ workerFails: true });
+  t.after(hub.close);
+  await assert.rejects(api.getFileHandle(hash(1)), { name: 'NetworkError', message: /unavailable/ });
+  assert.equal(status(), 'unavailable');
 });
