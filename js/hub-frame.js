@@ -11,15 +11,13 @@ import { makeError } from './errors.js';
 export const WORKER_NAME = 'cos-hub';
 /** How long the worker may take to announce `ready` (ms). */
 export const WORKER_READY_TIMEOUT = 10_000;
-/** How long a short request (not a chunk or close) may wait for the worker (ms). */
+/** How long a request not tied to a write (lookup, getFile, writeBegin, status) may take (ms). */
 export const REQUEST_TIMEOUT = 30_000;
 /** How long a gesture-less requestStorageAccess() may take before we go partitioned (ms). */
 export const STORAGE_ACCESS_TIMEOUT = 5_000;
 /** Most page requests held while the worker starts. */
 export const MAX_EARLY_REQUESTS = 256;
 
-// Requests whose duration grows with the file: no timeout, the liveness watch covers them.
-const UNTIMED = new Set(['writeChunk', 'writeClose']);
 
 const networkError = (message) => makeError('NetworkError', message);
 
@@ -226,7 +224,9 @@ export function startHubFrame(options = {}) {
       return pagePort.postMessage(makeErrorReply(request.id, error));
     }
     const entry = { type: request.type, conn, pageWriteId: spec.writeScoped ? request.writeId : undefined, timer: null };
-    if (!UNTIMED.has(request.type)) {
+    // Write-scoped requests queue behind chunks (a Blob may be GBs): only the liveness watch
+    // bounds them. The others are short.
+    if (!spec.writeScoped) {
       entry.timer = setTimeout(() => {
         answer(request.id, makeErrorReply(request.id, networkError(`The hub worker did not answer ${request.type} within ${REQUEST_TIMEOUT} ms.`)));
       }, REQUEST_TIMEOUT);
