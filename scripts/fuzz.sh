@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-30}
 shift || true
 CC=clang CXX=clang++ cmake -S . -B build/fuzz -DCOS_FUZZ=ON -DCOS_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build/fuzz -j"${JOBS:-2}" | grep -E 'error|Error' || true
-test "${PIPESTATUS[0]}" -eq 0
+if ! cmake --build build/fuzz -j"${JOBS:-2}" >build/fuzz/build.log 2>&1; then
+  grep -E 'error|Error' build/fuzz/build.log | head -40
+  echo "fuzz: build failed (build/fuzz/build.log)"; exit 1
+fi
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
