@@ -15,6 +15,9 @@
 namespace cosp {
 namespace {
 
+// Forced: at -Os the helpers stay calls and the function runs 10x slower.
+#define COS_SHA256_INLINE inline __attribute__((always_inline))
+
 // FIPS 180-4 §4.2.2.
 alignas(16) constexpr uint32_t K[64] = {
     0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u,
@@ -30,11 +33,11 @@ alignas(16) constexpr uint32_t K[64] = {
     0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u,
 };
 
-inline uint32_t rotr(uint32_t x, unsigned n) { return (x >> n) | (x << (32 - n)); }
+COS_SHA256_INLINE uint32_t rotr(uint32_t x, unsigned n) { return (x >> n) | (x << (32 - n)); }
 
 // Wasm has no byte swap: LLVM expands this to 10 shifts and masks (hand-written
 // rotate forms are pattern-matched back to the same thing).
-inline uint32_t load_be32(const uint8_t* p) {
+COS_SHA256_INLINE uint32_t load_be32(const uint8_t* p) {
   uint32_t w;
   std::memcpy(&w, p, 4);
   return __builtin_bswap32(w);
@@ -42,16 +45,16 @@ inline uint32_t load_be32(const uint8_t* p) {
 
 // Σ0, Σ1, σ0, σ1 of FIPS 180-4 §4.1.2. The nested-rotate forms (fewer x86 moves)
 // measured 12% slower under V8: they lengthen the round's critical path.
-inline uint32_t big_sigma0(uint32_t x) { return rotr(x, 2) ^ rotr(x, 13) ^ rotr(x, 22); }
-inline uint32_t big_sigma1(uint32_t x) { return rotr(x, 6) ^ rotr(x, 11) ^ rotr(x, 25); }
-inline uint32_t small_sigma0(uint32_t x) { return rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3); }
-inline uint32_t small_sigma1(uint32_t x) { return rotr(x, 17) ^ rotr(x, 19) ^ (x >> 10); }
+COS_SHA256_INLINE uint32_t big_sigma0(uint32_t x) { return rotr(x, 2) ^ rotr(x, 13) ^ rotr(x, 22); }
+COS_SHA256_INLINE uint32_t big_sigma1(uint32_t x) { return rotr(x, 6) ^ rotr(x, 11) ^ rotr(x, 25); }
+COS_SHA256_INLINE uint32_t small_sigma0(uint32_t x) { return rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3); }
+COS_SHA256_INLINE uint32_t small_sigma1(uint32_t x) { return rotr(x, 17) ^ rotr(x, 19) ^ (x >> 10); }
 
 // GCC and Clang vector extensions: i32x4/i8x16 in Wasm SIMD, SSE2 on x86-64.
 typedef uint32_t u32x4 __attribute__((vector_size(16)));
 typedef uint8_t u8x16 __attribute__((vector_size(16)));
 
-inline u32x4 load_be32x4(const uint8_t* p) {
+COS_SHA256_INLINE u32x4 load_be32x4(const uint8_t* p) {
   u8x16 bytes;
   std::memcpy(&bytes, p, 16);
   bytes = __builtin_shufflevector(bytes, bytes, 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14,
@@ -61,23 +64,23 @@ inline u32x4 load_be32x4(const uint8_t* p) {
   return words;
 }
 
-inline u32x4 load_k(int t) {
+COS_SHA256_INLINE u32x4 load_k(int t) {
   u32x4 k;
   std::memcpy(&k, &K[t], 16);
   return k;
 }
 
 // No vector rotate in Wasm SIMD: each rotation is two shifts, folded into the xors.
-inline u32x4 small_sigma0x4(u32x4 x) {
+COS_SHA256_INLINE u32x4 small_sigma0x4(u32x4 x) {
   return (x >> 7) ^ (x << 25) ^ (x >> 18) ^ (x << 14) ^ (x >> 3);
 }
-inline u32x4 small_sigma1x4(u32x4 x) {
+COS_SHA256_INLINE u32x4 small_sigma1x4(u32x4 x) {
   return (x >> 17) ^ (x << 15) ^ (x >> 19) ^ (x << 13) ^ (x >> 10);
 }
 
 // W[t..t+3] from x0 = W[t-16..t-13], x1, x2, x3 = W[t-4..t-1]. σ1 needs W[t-2] and
 // W[t-1], so W[t] and W[t+1] come first, then W[t+2] and W[t+3] from them.
-inline u32x4 schedule4(u32x4 x0, u32x4 x1, u32x4 x2, u32x4 x3) {
+COS_SHA256_INLINE u32x4 schedule4(u32x4 x0, u32x4 x1, u32x4 x2, u32x4 x3) {
   const u32x4 zero = {0, 0, 0, 0};
   u32x4 w15 = __builtin_shufflevector(x0, x1, 1, 2, 3, 4);  // W[t-15..t-12]
   u32x4 w7 = __builtin_shufflevector(x2, x3, 1, 2, 3, 4);   // W[t-7..t-4]
@@ -192,6 +195,7 @@ void sha256_blocks_vector(uint32_t state[8], const uint8_t* data, size_t nblocks
 #undef COS_SHA256_W
 #undef COS_SHA256_8ROUNDS
 #undef COS_SHA256_ROUND
+#undef COS_SHA256_INLINE
 
 void sha256_blocks(uint32_t state[8], const uint8_t* data, size_t nblocks) {
   if constexpr (sha256_blocks_uses_vector()) {
