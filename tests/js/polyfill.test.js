@@ -423,7 +423,8 @@ function testWorker(port, log, kind, stored) {
 }
 
 /** A fake hub-frame window running the real startHubFrame(). */
-function hubFrameWindow({ access = 'denied', ancestorOrigins = [SITE], stored = new Set(), workerFails = false } = {}) {
+function hubFrameWindow({ access: initialAccess = 'denied', ancestorOrigins = [SITE], stored = new Set(), workerFails = false } = {}) {
+  let access = initialAccess;
   const log = [];
   const listeners = new Set();
   const ports = [];
@@ -441,13 +442,17 @@ function hubFrameWindow({ access = 'denied', ancestorOrigins = [SITE], stored = 
     }
     addEventListener(type, fn) { if (type === 'error') this.errorListeners.push(fn); }
   }
+  const elements = Object.fromEntries(['consent', 'consent-site', 'consent-allow', 'consent-decline']
+    .map((id) => [id, { id, hidden: true, textContent: '', disabled: false, onclick: null }]));
   const document = {
     requestStorageAccess: async () => {
       if (access !== 'granted') throw new DOMException('needs a gesture', 'NotAllowedError');
       return { SharedWorker: (url, options) => new FakeSharedWorker(url, options, 'shared') };
     },
-    getElementById: () => null,
+    getElementById: (id) => elements[id] ?? null,
   };
+  /** Grant storage access from now on (what the user's click + Allow does). */
+  const grant = () => { access = 'granted'; };
   const win = {
     parent, document, navigator: {}, SharedWorker: FakeSharedWorker, location: { ancestorOrigins },
     addEventListener: (type, fn) => type === 'message' && listeners.add(fn),
@@ -461,19 +466,19 @@ function hubFrameWindow({ access = 'denied', ancestorOrigins = [SITE], stored = 
   };
   /** Close every port this test opened, so Node can exit. */
   const close = () => ports.forEach((port) => port.close());
-  return { win, frame, log, deliver, listeners, close };
+  return { win, frame, log, deliver, listeners, close, elements, grant };
 }
 
 /** Install the polyfill with its iframe wired to a real hub frame. */
 async function installThroughFrame(frameOptions) {
   const hub = hubFrameWindow(frameOptions);
-  const { install, status } = await freshPolyfill();
+  const { install, status, showConsent } = await freshPolyfill();
   const win = fakeWindow({ hubMessage: (message, targetOrigin, transfer) => {
     assert.equal(targetOrigin, 'https://hub.example');
     hub.deliver(message, { ports: transfer });
   } });
   const api = install({ hub: HUB, global: win });
-  return { api, hub, status };
+  return { api, hub, status, showConsent, win };
 }
 
 test('through the real frame: the bound origin is stamped, write ids are the frame\'s own', async (t) => {
@@ -573,4 +578,38 @@ test('a hub worker that fails to start makes the page unavailable, not hanging',
   t.after(hub.close);
   await assert.rejects(api.getFileHandle(hash(1)), { name: 'NetworkError', message: /unavailable/ });
   assert.equal(status(), 'unavailable');
+});
+
+test('consent through the real frame: Allow → shared worker; open writes finish where they began', async (t) => {
+  const { api, hub, status, showConsent, win } = await installThroughFrame({ stored: new Set([hex(1)]) });
+  t.after(hub.close);
+  await until(() => status() === 'partitioned');
+  const handle = await api.getFileHandle(hash(8), { create: true });
+  const writable = await handle.createWritable();
+  await writable.write('abc');
+  const consent = showConsent();
+  await until(() => hub.elements.consent.hidden === false);
+  assert.equal(hub.elements['consent-site'].textContent, SITE, 'the frame names the bound origin');
+  assert.equal(win.frames[0].style.pointerEvents, 'auto', 'the page shows the frame for the click');
+  hub.grant(); // the user presses Allow in the browser prompt
+  hub.elements['consent-allow'].onclick();
+  assert.equal(await consent, 'shared');
+  assert.equal(status(), 'shared');
+  assert.equal(hub.elements.consent.hidden, true);
+  await writable.close(); // began on the partitioned worker: finishes there
+  await api.getFileHandle(hash(1)); // new requests go to the shared worker
+  assert.deepEqual(hub.log.map((m) => [m.type, m.kind]), [
+    ['writeBegin', 'partitioned'], ['writeChunk', 'partitioned'], ['writeClose', 'partitioned'], ['lookup', 'shared'],
+  ]);
+});
+
+test('consent through the real frame: Not now → NotAllowedError, still partitioned', async (t) => {
+  const { hub, status, showConsent } = await installThroughFrame();
+  t.after(hub.close);
+  await until(() => status() === 'partitioned');
+  const consent = showConsent();
+  await until(() => hub.elements.consent.hidden === false);
+  hub.elements['consent-decline'].onclick();
+  await assert.rejects(consent, { name: 'NotAllowedError' });
+  assert.equal(status(), 'partitioned');
 });
