@@ -163,11 +163,12 @@ export function startHubFrame(options = {}) {
   function died(conn, reason) {
     if (conn.dead) return;
     conn.dead = true;
-    for (const [id, entry] of pending) {
+    // Forget its writes first, so answering below never dequeues another operation.
+    for (const [writeId, write] of writes) if (write.conn === conn) writes.delete(writeId);
+    for (const [id, entry] of [...pending]) {
       if (entry.conn !== conn) continue;
       answer(id, makeErrorReply(id, networkError(`The cross-origin storage hub is unavailable: ${reason}.`)));
     }
-    for (const [writeId, write] of writes) if (write.conn === conn) writes.delete(writeId);
     if (conn === current) goUnavailable(reason);
   }
 
@@ -215,8 +216,17 @@ export function startHubFrame(options = {}) {
       if (!write) return pagePort.postMessage(makeErrorReply(request.id, makeError('InvalidStateError', 'No open write with this writeId.')));
       conn = write.conn;
       out.writeId = write.workerWriteId;
+      // One operation per write at a time reaches the worker, so the order of chunks, seeks
+      // and truncates cannot depend on how the worker schedules its handlers. The page's
+      // window bounds what waits here.
+      if (write.busy) {
+        pending.set(request.id, { type: request.type, conn, pageWriteId: request.writeId, timer: null });
+        write.queue.push(request);
+        return;
+      }
+      write.busy = true;
     }
-    if (conn.dead) return pagePort.postMessage(makeErrorReply(request.id, networkError('The cross-origin storage hub is unavailable.')));
+    if (conn.dead) return answer(request.id, makeErrorReply(request.id, networkError('The cross-origin storage hub is unavailable.')));
     let message;
     try {
       message = parseRequest(out, 'frame');
@@ -265,17 +275,9 @@ export function startHubFrame(options = {}) {
     }
     if (reply.ok && entry.type === 'writeBegin') {
       const pageWriteId = nextWriteId++;
-      writes.set(pageWriteId, { conn, workerWriteId: reply.writeId });
+      writes.set(pageWriteId, { conn, workerWriteId: reply.writeId, busy: false, queue: [] });
       conn.pageWriteIds.set(reply.writeId, pageWriteId);
       reply.writeId = pageWriteId;
-    }
-    if (entry.type === 'writeClose' || entry.type === 'writeAbort') {
-      // The write session is over either way (verified, mismatched, or aborted).
-      const write = writes.get(entry.pageWriteId);
-      if (write) {
-        writes.delete(entry.pageWriteId);
-        conn.pageWriteIds.delete(write.workerWriteId);
-      }
     }
     if (reply.ok && entry.type === 'status') reply.access = conn.kind;
     answer(id, reply);
@@ -288,6 +290,28 @@ export function startHubFrame(options = {}) {
       pending.delete(id);
     }
     pagePort.postMessage(reply, transferList(reply));
+    if (entry?.pageWriteId !== undefined) nextOperation(entry);
+  }
+
+  /** After a write-scoped reply: end the write on close/abort, else send its next operation. */
+  function nextOperation(entry) {
+    const write = writes.get(entry.pageWriteId);
+    if (!write) return;
+    if (entry.type === 'writeClose' || entry.type === 'writeAbort') {
+      // The write session is over either way (verified, mismatched, or aborted).
+      writes.delete(entry.pageWriteId);
+      write.conn.pageWriteIds.delete(write.workerWriteId);
+      for (const queued of write.queue.splice(0)) {
+        answer(queued.id, makeErrorReply(queued.id, makeError('InvalidStateError', 'The write is already closed.')));
+      }
+      return;
+    }
+    write.busy = false;
+    const next = write.queue.shift();
+    if (next) {
+      pending.delete(next.id); // relay() registers it again, now sent
+      relay(next);
+    }
   }
 
   // ---- consent: storage access needs a click inside this frame ----

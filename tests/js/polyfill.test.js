@@ -404,26 +404,36 @@ test('showConsent() shows the hub frame while the hub asks, then hides it', asyn
 // ---- through the real hub frame (js/hub-frame.js) with a TEST worker behind it ----
 
 /** TEST worker: records requests (with the connection kind), answers from a tiny map. */
-function testWorker(port, log, kind, stored) {
+function testWorker(port, log, kind, stored, delay = 0, stats = { now: 0, max: 0 }) {
   const replies = {
     lookup: (r) => (r.hashes.every((h) => stored.has(h.value)) ? { entries: r.hashes.map(() => ({ size: 3, type: '' })) } : null),
     getFile: (r) => (stored.has(r.hash.value) ? { file: new File(['abc'], r.hash.value) } : null),
     writeBegin: () => ({ writeId: 42 }),
     writeChunk: (r) => ({ position: r.data.byteLength ?? r.data.size }),
+    writeSeek: (r) => ({ position: r.position }),
+    writeTruncate: (r) => ({ size: r.size }),
     writeClose: () => ({ size: 3 }),
     writeAbort: () => ({}),
     status: () => ({ usage: 3, entries: 1 }),
   };
   port.onmessage = ({ data }) => {
     log.push({ ...data, kind });
+    stats.max = Math.max(stats.max, ++stats.now);
     const reply = replies[data.type]?.(data);
-    port.postMessage(reply ? { ...reply, v: 1, id: data.id, ok: true } : { v: 1, id: data.id, ok: false, error: { name: 'NotFoundError', message: 'miss' } });
+    const send = () => {
+      stats.now--;
+      port.postMessage(reply ? { ...reply, v: 1, id: data.id, ok: true } : { v: 1, id: data.id, ok: false, error: { name: 'NotFoundError', message: 'miss' } });
+    };
+    if (delay) setTimeout(send, delay);
+    else send();
   };
   port.postMessage({ v: 1, type: 'ready', version: 'test' });
 }
 
 /** A fake hub-frame window running the real startHubFrame(). */
-function hubFrameWindow({ access: initialAccess = 'denied', ancestorOrigins = [SITE], stored = new Set(), workerFails = false } = {}) {
+function hubFrameWindow({ access: initialAccess = 'denied', ancestorOrigins = [SITE], stored = new Set(), workerFails = false, delay = 0 } = {}) {
+  const stats = { now: 0, max: 0 };
+  const workers = [];
   let access = initialAccess;
   const log = [];
   const listeners = new Set();
@@ -438,7 +448,8 @@ function hubFrameWindow({ access: initialAccess = 'denied', ancestorOrigins = [S
       ports.push(port1, port2);
       this.errorListeners = [];
       if (workerFails) setTimeout(() => this.errorListeners.forEach((fn) => fn(new Event('error'))), 1);
-      else testWorker(port2, log, kind, stored);
+      else testWorker(port2, log, kind, stored, delay, stats);
+      workers.push(this);
     }
     addEventListener(type, fn) { if (type === 'error') this.errorListeners.push(fn); }
   }
@@ -466,7 +477,9 @@ function hubFrameWindow({ access: initialAccess = 'denied', ancestorOrigins = [S
   };
   /** Close every port this test opened, so Node can exit. */
   const close = () => ports.forEach((port) => port.close());
-  return { win, frame, log, deliver, listeners, close, elements, grant };
+  /** Make the running worker fail (its `error` event). */
+  const crash = () => workers.forEach((w) => w.errorListeners.forEach((fn) => fn(new Event('error'))));
+  return { win, frame, log, deliver, listeners, close, elements, grant, stats, crash };
 }
 
 /** Install the polyfill with its iframe wired to a real hub frame. */
@@ -612,4 +625,33 @@ test('consent through the real frame: Not now → NotAllowedError, still partiti
   hub.elements['consent-decline'].onclick();
   await assert.rejects(consent, { name: 'NotAllowedError' });
   assert.equal(status(), 'partitioned');
+});
+
+test('the frame forwards one operation per write at a time, in order', async (t) => {
+  const { api, hub } = await installThroughFrame({ delay: 3 });
+  t.after(hub.close);
+  const handle = await api.getFileHandle(hash(9), { create: true });
+  const writable = await handle.createWritable();
+  hub.stats.max = 0;
+  for (let i = 0; i < 5; i++) await writable.write(new Uint8Array([i]));
+  await writable.seek(1);
+  await writable.truncate(3);
+  await writable.close();
+  assert.equal(hub.stats.max, 1, 'never two operations of one write at the worker');
+  const ops = hub.log.slice(1).map((m) => (m.type === 'writeChunk' ? new Uint8Array(m.data)[0] : m.type));
+  assert.deepEqual(ops, [0, 1, 2, 3, 4, 'writeSeek', 'writeTruncate', 'writeClose']);
+});
+
+test('a worker that dies mid-write fails the write with NetworkError, never hangs', async (t) => {
+  t.mock.method(console, 'error', () => {});
+  const { api, hub, status } = await installThroughFrame({ delay: 50 });
+  t.after(hub.close);
+  const handle = await api.getFileHandle(hash(9), { create: true });
+  const writable = await handle.createWritable();
+  await writable.write('a'); // in flight at the worker
+  await writable.write('b'); // queued in the frame
+  hub.crash();
+  await assert.rejects(writable.close(), { name: 'NetworkError' });
+  assert.equal(status(), 'unavailable');
+  await assert.rejects(api.getFileHandle(hash(1)), { name: 'NetworkError' });
 });
