@@ -15,6 +15,9 @@
 namespace cosp {
 namespace {
 
+// The word loads below read little-endian memory (Wasm, x86-64, arm64).
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "big-endian hosts need other loads");
+
 // Forced: at -Os the helpers stay calls and the function runs 10x slower.
 #define COS_SHA256_INLINE inline __attribute__((always_inline))
 
