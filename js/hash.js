@@ -30,7 +30,8 @@ export function normalizeHash(hash) {
   const algorithm = hash.algorithm;
   const value = hash.value;
   if (typeof algorithm !== 'string') throw new TypeError('hash.algorithm must be a string');
-  const upper = algorithm.toUpperCase();
+  // ASCII case-insensitive, as Web Crypto matches names ('ſha-256' must not become 'SHA-256').
+  const upper = algorithm.replace(/[a-z]/g, (c) => c.toUpperCase());
   if (!KNOWN_ALGORITHMS.includes(upper)) throw errorFromStatus('InvalidAlgorithm');
   if (upper !== STORABLE_ALGORITHM) throw errorFromStatus('UnsupportedAlgorithm');
   if (typeof value !== 'string' || !HEX64.test(value)) throw errorFromStatus('InvalidHashValue');

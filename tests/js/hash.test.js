@@ -18,7 +18,7 @@ test('known Web Crypto digests other than SHA-256 are TypeErrors (unsupported)',
 });
 
 test('unknown algorithm names are TypeErrors', () => {
-  for (const algorithm of ['md5', 'foo', '', 'SHA256', 'SHA-256 ', 'sha-3', 'SHA-256\0']) {
+  for (const algorithm of ['md5', 'foo', '', 'SHA256', 'SHA-256 ', 'sha-3', 'SHA-256\0', '\u017fha-256', 'ＳＨＡ-256']) {
     assert.throws(() => normalizeHash({ algorithm, value: HEX }), { name: 'TypeError', message: /not a known digest/ }, algorithm);
   }
 });
