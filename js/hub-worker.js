@@ -216,7 +216,8 @@ const HANDLERS = {
   },
 
   async writeSeek(hub, conn, request) {
-    return { position: writeFor(conn, request).write.seek(request.position) };
+    // seek() queues behind the chunks still being written: await its position.
+    return { position: await writeFor(conn, request).write.seek(request.position) };
   },
 
   async writeTruncate(hub, conn, request) {
