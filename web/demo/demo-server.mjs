@@ -1,0 +1,226 @@
+// Loaded by web/demo/serve.mjs (Node): the three loopback origins of the demo, plain http.
+// Serves dist/hub/ on the hub origin and web/demo/ + dist/ + one generated file on each site.
+//
+// Layout: different hosts are different sites, and every one of them is a secure context
+// (localhost, 127.0.0.0/8 and ::1 are potentially trustworthy), so no certificate is needed:
+//   hub    http://[::1]:PORT_H      site A  http://localhost:PORT_A      site B  http://127.0.0.1:PORT_B
+
+import { createCipheriv, createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { contentTypeFor } from '../../tests/e2e/lib/server.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEMO_DIR = path.join(REPO_ROOT, 'web', 'demo');
+export const DIST_DIR = path.join(REPO_ROOT, 'dist');
+/** Stable ports: the browser's store is keyed by the hub origin, port included. */
+export const DEFAULT_PORTS = Object.freeze({ hub: 7800, a: 7801, b: 7802 });
+export const FILE_NAME = 'demo-model.bin';
+/** Placeholders replaced in every .html served from web/demo/ (docs/demo.md). */
+export const TEMPLATE_KEYS = ['COS_HUB', 'COS_SITE', 'COS_SITE_NAME', 'COS_OTHER_SITE', 'COS_OTHER_SITE_NAME', 'COS_HUB_PAGE'];
+
+const SITES = Object.freeze({
+  a: { name: 'Site A', title: 'Alder Notes', listen: ['127.0.0.1', '::1'], host: 'localhost' },
+  b: { name: 'Site B', title: 'Birch Translate', listen: ['127.0.0.1'], host: '127.0.0.1' },
+});
+
+/**
+ * The demo's shared file: `bytes` of an AES-256-CTR keystream under a fixed key, so every
+ * run (and every machine) serves the same file with the same SHA-256, and a browser that
+ * stored it in an earlier run finds it again. Incompressible, like model weights.
+ */
+export function makeDemoFile(bytes) {
+  const cipher = createCipheriv('aes-256-ctr', Buffer.alloc(32, 0x42), Buffer.alloc(16, 0));
+  const data = Buffer.concat([cipher.update(Buffer.alloc(bytes)), cipher.final()]);
+  return { name: FILE_NAME, data, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+function listen(server, port, host) {
+  return new Promise((resolve, reject) => {
+    const onError = (err) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(server.address().port);
+    });
+  });
+}
+
+/** Listen on every address with one port (the first picks it when 0). */
+async function listenAll(handler, port, hosts) {
+  const servers = [];
+  try {
+    for (const host of hosts) {
+      const server = http.createServer(handler);
+      port = await listen(server, port, host);
+      servers.push(server);
+    }
+  } catch (err) {
+    await Promise.all(servers.map(closeServer));
+    throw err;
+  }
+  return { servers, port };
+}
+
+function closeServer(server) {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections?.();
+  });
+}
+
+/** `dir` + the request path, or null when it leaves `dir` or is not a file. */
+function fileIn(dir, pathname) {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0')) return null;
+  let file = path.join(dir, path.normalize(`/${decoded}`));
+  if (file !== dir && !file.startsWith(dir + path.sep)) return null;
+  try {
+    if (fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    return fs.statSync(file).isFile() ? file : null;
+  } catch {
+    return null;
+  }
+}
+
+function send(res, status, type, body, headers = {}) {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers });
+  res.end(body);
+}
+
+function sendFile(req, res, file, template) {
+  const type = contentTypeFor(file);
+  if (template && file.endsWith('.html')) {
+    const html = fs.readFileSync(file, 'utf8').replace(/%(COS_[A-Z_]+)%/g, (m, key) => (Object.hasOwn(template, key) ? escapeAttr(template[key]) : m));
+    return send(res, 200, type, html);
+  }
+  const size = fs.statSync(file).size;
+  res.writeHead(200, { 'Content-Type': type, 'Content-Length': size, 'Cache-Control': 'no-store' });
+  if (req.method === 'HEAD') return res.end();
+  fs.createReadStream(file).pipe(res);
+}
+
+function escapeAttr(value) {
+  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * Start the hub and the two sites.
+ * @param {{ports?: {hub?: number, a?: number, b?: number}, fileBytes?: number, file?: object,
+ *          onRequest?: (entry: object) => void}} [options] ports 0 = any free port
+ * @returns {Promise<Demo>}
+ */
+export async function startDemo({ ports = DEFAULT_PORTS, fileBytes = 50 * 1000 * 1000, file, onRequest } = {}) {
+  if (!fs.existsSync(path.join(DIST_DIR, 'cos-polyfill.js')) || !fs.existsSync(path.join(DIST_DIR, 'hub', 'frame.html'))) {
+    throw new Error('dist/ is not built: run `npm run build` (or `node scripts/bundle.mjs`) first');
+  }
+  const demoFile = file ?? makeDemoFile(fileBytes);
+  const stats = { a: { fileBytesSent: 0, fileRequests: 0 }, b: { fileBytesSent: 0, fileRequests: 0 } };
+  const all = [];
+  const urls = {};
+  const close = async () => { await Promise.all(all.map(closeServer)); };
+
+  try {
+    const hub = await listenAll((req, res) => serveHub(req, res), ports.hub ?? 0, ['::1']);
+    all.push(...hub.servers);
+    urls.hub = `http://[::1]:${hub.port}/`;
+    for (const key of ['a', 'b']) {
+      const site = SITES[key];
+      const bound = await listenAll((req, res) => serveSite(key, req, res), ports[key] ?? 0, site.listen);
+      all.push(...bound.servers);
+      urls[key] = `http://${site.host}:${bound.port}`;
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  function log(entry) {
+    onRequest?.(entry);
+  }
+
+  function serveHub(req, res) {
+    const { pathname } = new URL(req.url, 'http://hub');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
+    const found = fileIn(path.join(DIST_DIR, 'hub'), pathname);
+    log({ origin: 'hub', path: pathname, status: found ? 200 : 404 });
+    if (!found) return send(res, 404, 'text/plain; charset=utf-8', 'not found');
+    return sendFile(req, res, found, null);
+  }
+
+  function siteTemplate(key) {
+    const other = key === 'a' ? 'b' : 'a';
+    return {
+      COS_HUB: urls.hub,
+      COS_HUB_PAGE: urls.hub,
+      COS_SITE: urls[key],
+      COS_SITE_NAME: `${SITES[key].name} · ${SITES[key].title}`,
+      COS_OTHER_SITE: urls[other],
+      COS_OTHER_SITE_NAME: `${SITES[other].name} · ${SITES[other].title}`,
+    };
+  }
+
+  function serveSite(key, req, res) {
+    const { pathname } = new URL(req.url, 'http://site');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
+    if (pathname === '/demo-config.json') {
+      const other = key === 'a' ? 'b' : 'a';
+      log({ origin: key, path: pathname, status: 200 });
+      return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({
+        site: { key, name: SITES[key].name, title: SITES[key].title, url: urls[key] },
+        other: { key: other, name: SITES[other].name, title: SITES[other].title, url: urls[other] },
+        hub: urls.hub,
+        file: { name: demoFile.name, url: `/files/${demoFile.name}`, size: demoFile.size, sha256: demoFile.sha256 },
+      }));
+    }
+    if (pathname === `/files/${demoFile.name}`) {
+      stats[key].fileRequests++;
+      log({ origin: key, path: pathname, status: 200 });
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': demoFile.size, 'Cache-Control': 'no-store' });
+      if (req.method === 'HEAD') return res.end();
+      // Count what actually left the server, so an aborted download is not a full one.
+      const body = demoFile.data;
+      let sent = 0;
+      const step = 1 << 20;
+      const pump = () => {
+        while (sent < body.length) {
+          const chunk = body.subarray(sent, sent + step);
+          sent += chunk.length;
+          stats[key].fileBytesSent += chunk.length;
+          if (!res.write(chunk)) return res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      return pump();
+    }
+    const dist = pathname.startsWith('/dist/') ? fileIn(DIST_DIR, pathname.slice('/dist'.length)) : null;
+    const found = dist ?? (pathname === '/cos-polyfill.js' ? fileIn(DIST_DIR, pathname) : fileIn(DEMO_DIR, pathname));
+    // Only the browser-facing tree: never the Node scripts that run this server.
+    const isServerCode = found && found.startsWith(DEMO_DIR) && /\.mjs$/.test(found) && path.dirname(found) === DEMO_DIR;
+    log({ origin: key, path: pathname, status: found && !isServerCode ? 200 : 404 });
+    if (!found || isServerCode) return send(res, 404, 'text/plain; charset=utf-8', 'not found');
+    return sendFile(req, res, found, siteTemplate(key));
+  }
+
+  return {
+    urls,
+    file: { name: demoFile.name, size: demoFile.size, sha256: demoFile.sha256 },
+    stats,
+    /** Bytes of the demo file each site's server has sent so far. */
+    fileBytesSent: (key) => stats[key].fileBytesSent,
+    close,
+  };
+}
+
+/**
+ * @typedef {{urls: {hub: string, a: string, b: string}, file: {name: string, size: number, sha256: string},
+ *            stats: object, fileBytesSent: (key: 'a'|'b') => number, close: () => Promise<void>}} Demo
+ */
