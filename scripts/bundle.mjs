@@ -30,6 +30,23 @@ if (existsSync(js('polyfill.js'))) {
 }
 if (existsSync(js('worker-entry.js'))) {
   jobs.push(build({ ...common, entryPoints: [js('worker-entry.js')], format: 'iife', outfile: join(dist, 'cos-polyfill.worker.js') }));
+  jobs.push(build({ ...common, entryPoints: [js('worker-entry.js')], format: 'esm', outfile: join(dist, 'cos-polyfill.worker.mjs') }));
+}
+// `cos-polyfill/auto` as ESM shares the one polyfill instance of dist/cos-polyfill.mjs.
+const polyfillBesideMe = {
+  name: 'polyfill-beside-me',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/polyfill\.js$/ }, () => ({ path: './cos-polyfill.mjs', external: true }));
+  },
+};
+if (existsSync(js('auto.js'))) {
+  jobs.push(build({ ...common, entryPoints: [js('auto.js')], format: 'esm', outfile: join(dist, 'auto.mjs'), plugins: [polyfillBesideMe] }));
+}
+// Integrations that need only the public API: standalone ES modules.
+for (const name of ['fetch', 'html']) {
+  if (existsSync(js(`integrations/${name}.js`))) {
+    jobs.push(build({ ...common, entryPoints: [js(`integrations/${name}.js`)], format: 'esm', outfile: join(dist, `${name}.mjs`) }));
+  }
 }
 if (existsSync(js('integrations/transformers.js'))) {
   jobs.push(build({ ...common, entryPoints: [js('integrations/transformers.js')], format: 'esm', outfile: join(dist, 'transformers.mjs') }));
