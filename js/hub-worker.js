@@ -14,9 +14,12 @@ const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const IDLE_WRITE_MS = 10 * 60 * 1000;  // a write with no activity this long is abandoned
 
 const log = (msg) => console.warn(`[cos hub] ${msg}`);
+// Held for this instance's whole life; a frame granted it knows the worker died.
+const LIFE_LOCK = `cos-hub-worker-${crypto.randomUUID()}`;
 const ready = start();
 
 async function start() {
+  await holdLock(LIFE_LOCK).acquired;
   const core = await loadCore({ locateFile: (name) => new URL(name, self.location.href).href });
   const root = await navigator.storage.getDirectory();
   const store = await OpfsStore.open(root);
@@ -67,7 +70,7 @@ self.onconnect = (event) => {
   port.addEventListener('close', () => abandonAll(conn));  // Chromium fires it when the frame goes away
   port.start();
   ready.then(
-    () => port.postMessage(makeNotice('ready', { version: VERSION })),
+    () => port.postMessage(makeNotice('ready', { version: VERSION, lock: LIFE_LOCK })),
     (err) => log(`start failed: ${err?.stack ?? err}`),
   );
 };
@@ -133,6 +136,8 @@ async function endWrite(hub, conn, session) {
   clearInterval(session.idleTimer);
   hub.index.raw.endWrite(session.hex);
   if (session.reserved > 0) hub.index.raw.release(session.reserved, session.origin);
+  session.reserved = 0;
+  session.lock?.release();
 }
 
 function abandonAll(conn) {
@@ -234,12 +239,10 @@ const HANDLERS = {
     } catch (err) {
       await session.write.abort();
       await endWrite(hub, conn, session);
-      session.lock.release();
       throw err;
     }
     if (!result.ok) {
       await endWrite(hub, conn, session);
-      session.lock.release();
       throw makeError('DataError', 'The written bytes do not match the hash.');
     }
     try {
@@ -251,7 +254,6 @@ const HANDLERS = {
       });
     } finally {
       await endWrite(hub, conn, session);
-      session.lock.release();
     }
     return { size: result.size };
   },
@@ -260,7 +262,6 @@ const HANDLERS = {
     const session = writeFor(conn, request);
     await session.write.abort();
     await endWrite(hub, conn, session);
-    session.lock.release();
     return {};
   },
 
@@ -275,10 +276,12 @@ async function headOf(store, hex) {
   return file ? new Uint8Array(await file.slice(0, 4).arrayBuffer()) : new Uint8Array(0);
 }
 
-/** Holds a Web Lock until release() is called; other instances see the write as alive. */
+/** Holds a Web Lock until release() is called; `acquired` resolves once it is granted. */
 function holdLock(name) {
   let release;
+  let granted;
   const held = new Promise((resolve) => { release = resolve; });
-  navigator.locks.request(name, () => held).catch(() => {});
-  return { release };
+  const acquired = new Promise((resolve) => { granted = resolve; });
+  navigator.locks.request(name, () => { granted(); return held; }).catch(() => {});
+  return { release, acquired };
 }
