@@ -380,3 +380,93 @@ export function transferList(message) {
 function clipKey(key) {
   return key.length > 32 ? `${key.slice(0, 29)}...` : key;
 }
+
+// ---- management: the hub's own top-level page (js/hub-manage.js) ↔ hub worker ----
+// Never part of REQUESTS, so the hub frame can neither accept nor relay these types from a
+// page, and a frame's port can never use them: the worker honours them only on a port whose
+// FIRST message was `manageHello`, which the frame never sends.
+
+/** First message on a management port (hub top-level page → worker). */
+export const MANAGE_HELLO_TYPE = 'manageHello';
+/** Most entries one manageList reply carries (the page says when there are more). */
+export const MAX_MANAGE_ENTRIES = 10_000;
+
+function schemefulSite(value, path) {
+  if (!isSerializedOrigin(value)) fail(path, 'must be a serialised site, e.g. "https://example.com"');
+  return value;
+}
+
+function list(max) {
+  return (value, path) => denseArray(value, path, max);
+}
+
+function record(value, path) {
+  return plainObject(value, path);
+}
+
+/**
+ * Management request types. `fields`: request fields besides the envelope (no `origin`: the
+ * caller is the hub itself). `reply`: fields of an ok reply (shapes in docs/demo.md).
+ */
+export const MANAGEMENT = Object.freeze({
+  manageList: { fields: {}, reply: { entries: list(MAX_MANAGE_ENTRIES), sites: list(MAX_MANAGE_ENTRIES), totals: record, connected: list(MAX_MANAGE_ENTRIES) } },
+  manageDelete: { fields: { hash }, reply: { removed: uint } },
+  manageForget: { fields: { site: schemefulSite }, reply: { forgottenOrigins: uint, removed: uint } },
+  manageClear: { fields: {}, reply: { removed: uint } },
+});
+
+/** True when `message` is exactly `{v: 1, type: 'manageHello'}`. */
+export function isManageHello(message) {
+  try {
+    envelope(message, 'manageHello');
+    checkKeys(message, ['v', 'type'], [], 'manageHello');
+    return message.type === MANAGE_HELLO_TYPE;
+  } catch {
+    return false;
+  }
+}
+
+/** @returns {{v: number, type: string}} the management hello */
+export function manageHello() {
+  return { v: PROTOCOL_VERSION, type: MANAGE_HELLO_TYPE };
+}
+
+/**
+ * Validate a management request (hub page → worker, on a management port only).
+ * @returns {{v: number, id: number, type: string, [field: string]: unknown}}
+ */
+export function parseManageRequest(message) {
+  const path = 'request(manage→worker)';
+  const id = readId(message);
+  try {
+    envelope(message, path);
+    if (id === undefined) fail(`${path}.id`, 'must be a positive safe integer');
+    const type = message.type;
+    if (typeof type !== 'string' || !TYPE_NAME.test(type) || !Object.hasOwn(MANAGEMENT, type)) {
+      fail(`${path}.type`, 'is not a known management request type');
+    }
+    const spec = MANAGEMENT[type];
+    checkKeys(message, ['v', 'id', 'type', ...Object.keys(spec.fields)], [], path);
+    return applyFields({ v: PROTOCOL_VERSION, id, type }, message, spec.fields, path);
+  } catch (error) {
+    if (error instanceof ProtocolError) error.id = id;
+    throw error;
+  }
+}
+
+/** Validate a reply to a management request of `requestType` (worker → hub page). */
+export function parseManageReply(message, requestType) {
+  const path = `reply(worker→manage, ${requestType})`;
+  const id = readId(message);
+  envelope(message, path);
+  if (id === undefined) fail(`${path}.id`, 'must be a positive safe integer');
+  if (!Object.hasOwn(MANAGEMENT, requestType)) fail(path, 'answers an unknown management request type');
+  if (message.ok === false) {
+    checkKeys(message, ['v', 'id', 'ok', 'error'], [], path);
+    return { v: PROTOCOL_VERSION, id, ok: false, error: wireError(message.error, `${path}.error`) };
+  }
+  if (message.ok !== true) fail(`${path}.ok`, 'must be a boolean');
+  const { reply } = MANAGEMENT[requestType];
+  checkKeys(message, ['v', 'id', 'ok', ...Object.keys(reply)], [], path);
+  return applyFields({ v: PROTOCOL_VERSION, id, ok: true }, message, reply, path);
+}
