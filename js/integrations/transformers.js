@@ -112,7 +112,8 @@ export function createCrossOriginStorageCache(options = {}) {
   const files = new Map();
 
   const emit = (event) => {
-    files.set(event.url, event);
+    // A file this page downloaded and stored stays 'stored' when read back later.
+    if (!(event.type === 'hit' && files.get(event.url)?.type === 'stored')) files.set(event.url, event);
     try { onEvent?.(event); } catch { /* a listener's error is not the cache's */ }
   };
 
