@@ -87,14 +87,21 @@ cases.push({
 });
 
 // Interleaved rounds so drift and other load spread over every case alike.
-for (const c of cases) c.mbs = [];
+// CPU time (all threads of this process) is reported beside wall time: on a shared
+// machine it is far less disturbed by other processes.
+for (const c of cases) { c.mbs = []; c.cpuMbs = []; }
 for (let round = 0; round <= RUNS; round++) {
   for (const c of cases) {
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const hex = await c.run();
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     if (hex !== expected) throw new Error(`${c.name} (${c.chunk}): digest ${hex} != ${expected}`);
-    if (round > 0) c.mbs.push(TOTAL / 1e6 / seconds);  // round 0 warms up (JIT tier-up)
+    if (round > 0) {  // round 0 warms up (JIT tier-up)
+      c.mbs.push(TOTAL / 1e6 / seconds);
+      c.cpuMbs.push(TOTAL / 1e6 / ((cpu.user + cpu.system) / 1e6));
+    }
   }
 }
 
@@ -112,9 +119,9 @@ const rows = cases.map((c) => {
   const m = median(c.mbs);
   const base = hashWasmMedian[c.chunk];
   return [c.name, c.chunk, m.toFixed(0), `${Math.min(...c.mbs).toFixed(0)}–${Math.max(...c.mbs).toFixed(0)}`,
-    base ? `${(m / base).toFixed(2)}×` : ''];
+    base ? `${(m / base).toFixed(2)}×` : '', median(c.cpuMbs).toFixed(0)];
 });
-const header = ['implementation', 'chunk', 'MB/s', 'min–max', 'vs hash-wasm'];
+const header = ['implementation', 'chunk', 'MB/s', 'min–max', 'vs hash-wasm', 'MB per CPU-s'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (r) => `| ${r.map((x, i) => (i >= 2 ? x.padStart(widths[i]) : x.padEnd(widths[i]))).join(' | ')} |`;
 console.log(line(header));
