@@ -8,6 +8,7 @@ import { errorFromStatus, makeError, notFoundError } from './errors.js';
 import { OpfsStore } from './opfs-store.js';
 import { HubIndex } from './hub-index.js';
 import { WriteSession } from './write-session.js';
+import { isManageHello, parseManageRequest, MAX_MANAGE_ENTRIES } from './protocol.js';  // management section, at the end
 
 const VERSION = '0.1.0';
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -66,7 +67,7 @@ async function fetchOptional(name, read) {
 self.onconnect = (event) => {
   const port = event.ports[0];
   const conn = { port, writes: new Map(), nextWriteId: 1 };
-  port.onmessage = (e) => dispatch(conn, e.data);
+  port.onmessage = (e) => routeManagement(conn, e.data) || dispatch(conn, e.data);
   port.addEventListener('close', () => abandonAll(conn));  // Chromium fires it when the frame goes away
   port.start();
   ready.then(
@@ -285,3 +286,129 @@ function holdLock(name) {
   navigator.locks.request(name, () => { granted(); return held; }).catch(() => {});
   return { release, acquired };
 }
+
+// ---- management: the hub's own top-level page (js/hub-manage.js), never a site ----
+// A port becomes a management port only if its FIRST message is manageHello. The hub frame
+// never sends it (it relays only REQUESTS types, stamped with the site's origin), so no
+// embedding site can reach these handlers; a management port accepts nothing else.
+
+const ACTIVE_MS = 10 * 60 * 1000;  // a site that sent a request this recently counts as active
+const activeOrigins = new Map();   // origin → last request time (ports have no close event)
+
+/** Returns true when the message was handled here (management), false for dispatch(). */
+function routeManagement(conn, data) {
+  const first = !conn.seenMessage;
+  conn.seenMessage = true;
+  if (conn.manage) {
+    dispatchManage(conn, data);
+    return true;
+  }
+  if (first && isManageHello(data)) {
+    conn.manage = true;
+    return true;
+  }
+  if (typeof data?.origin === 'string' && data.origin.length <= 2048) activeOrigins.set(data.origin, Date.now());
+  return false;
+}
+
+async function dispatchManage(conn, message) {
+  let request;
+  try {
+    request = parseManageRequest(message);
+  } catch (err) {
+    if (err.id !== undefined) conn.port.postMessage(makeErrorReply(err.id, err));
+    else log(`management: dropped a malformed message: ${err.message}`);
+    return;
+  }
+  try {
+    const hub = await ready;
+    const reply = await MANAGE_HANDLERS[request.type](hub, request);
+    conn.port.postMessage(makeReply(request.id, reply));
+  } catch (err) {
+    conn.port.postMessage(makeErrorReply(request.id, err));
+  }
+}
+
+/** Removes entries from the index (journaled), then their blobs: never an entry without its blob. */
+async function removeEntries({ core, index, store }, hexes) {
+  const removed = await index.mutate((raw) => hexes.filter((hex) => {
+    const status = raw.remove(hex);
+    if (status === core.Status.Ok) return true;
+    if (status === core.Status.NotFound) return false;
+    throw hexes.length === 1 ? makeError('InvalidStateError', 'The file is being read or written; try again.') : statusError(core, status);
+  }));
+  for (const hex of removed) await store.removeBlob(hex).catch((e) => log(`management: remove blob ${hex}: ${e}`));
+  return removed;
+}
+
+function visibilityOf(entry) {
+  if (entry.global) return '*';
+  return entry.listed.length > 0 ? 'list' : 'same-site';
+}
+
+const MANAGE_HANDLERS = {
+  async manageList({ index }) {
+    await index.mutate(() => {});  // catch up with what another instance journaled
+    const raw = index.raw;
+    const all = raw.entries();
+    all.sort((a, b) => b.lastAccessMs - a.lastAccessMs);
+    const entries = all.slice(0, MAX_MANAGE_ENTRIES).map((e) => ({
+      hash: e.hash, size: e.size, contentType: e.contentType, createdMs: e.createdMs, lastAccessMs: e.lastAccessMs,
+      visibility: visibilityOf(e), listed: e.listed, storers: e.storers,
+      readers: e.readers.map((r) => ({ origin: r.origin, lastAccessMs: r.lastAccessMs, count: r.count, bytes: r.bytes })),
+      reads: e.reads, bytesServed: e.bytesServed, pinned: e.pinned,
+    }));
+    const sites = raw.sites();
+    const sum = (key) => sites.reduce((s, x) => s + Number(x[key] || 0), 0);
+    let estimate = {};
+    try { estimate = await navigator.storage.estimate(); } catch { /* not available */ }
+    const now = Date.now();
+    const connected = [...activeOrigins].filter(([, at]) => now - at < ACTIVE_MS).map(([origin]) => origin).sort();
+    return {
+      entries,
+      sites,
+      connected,
+      totals: {
+        entries: Number(raw.size()), listed: entries.length, bytesStored: Number(raw.usedBytes()),
+        bytesServed: sum('bytesServed'), savedDownloads: sum('savedDownloads'), hits: sum('hits'), misses: sum('misses'),
+        quotaBytes: Number(raw.policy().quotaBytes ?? 0),
+        storageUsage: Number(estimate.usage ?? 0), storageQuota: Number(estimate.quota ?? 0),
+      },
+    };
+  },
+
+  async manageDelete(hub, { hash }) {
+    const hex = hashHex(hub.core, hash);
+    const removed = await removeEntries(hub, [hex]);
+    if (removed.length === 0) throw notFoundError();
+    return { removed: 1 };
+  },
+
+  // Forget a site: every origin of it loses its storer status and usage records, and the
+  // entries that no origin stores any more are deleted (what that site alone put here).
+  async manageForget(hub, { site }) {
+    const { core, index } = hub;
+    const ofSite = (origin) => core.siteOf(origin) === site;
+    await index.mutate(() => {});
+    const origins = new Set();
+    const touched = [];
+    for (const e of index.raw.entries()) {
+      const mine = e.storers.filter(ofSite);
+      for (const o of [...mine, ...e.readers.map((r) => r.origin).filter(ofSite)]) origins.add(o);
+      if (mine.length > 0) touched.push(e.hash);
+    }
+    await index.mutate((raw) => { for (const o of origins) raw.forgetOrigin(o); });
+    for (const o of origins) activeOrigins.delete(o);
+    const orphans = touched.filter((hex) => (index.raw.entry(hex)?.storers.length ?? 1) === 0);
+    const removed = orphans.length > 0 ? await removeEntries(hub, orphans) : [];
+    return { forgottenOrigins: origins.size, removed: removed.length };
+  },
+
+  async manageClear(hub) {
+    await hub.index.mutate(() => {});
+    const hexes = hub.index.raw.entries().filter((e) => !e.pinned).map((e) => e.hash);
+    const removed = hexes.length > 0 ? await removeEntries(hub, hexes) : [];
+    return { removed: removed.length };
+  },
+};
+
