@@ -3,9 +3,9 @@
 // - the eight working variables stay in locals and change roles by macro renaming
 //   instead of moves; round constants are immediates; the chaining value goes back
 //   to memory between blocks (fewer live values for V8's register allocator: +3%);
-// - on x86-64 V8 the rounds are bound by integer-ALU throughput, so the vector
-//   variant moves the message schedule (a third of the ops) to 4-lane vectors,
-//   which run on the SIMD ports in parallel with the scalar rounds (+25-30%);
+// - on x86-64 V8 the rounds saturate the integer side (their serial chain and their
+//   ops), so the vector variant moves the message schedule (a third of the ops) to
+//   4-lane vectors, which run on the SIMD ports beside the scalar rounds (+25-30%);
 // - the scalar variant keeps the schedule as a rolling 16-word window that LLVM
 //   turns into locals.
 #include "sha256_block.h"

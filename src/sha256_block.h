@@ -17,7 +17,8 @@ constexpr uint32_t kSha256InitialState[8] = {
 };
 
 // Runs the compression function over nblocks consecutive 64-byte blocks of data
-// (any alignment), updating state in place. nblocks == 0 does nothing.
+// (any alignment; must not overlap state), updating state in place. nblocks == 0
+// does nothing.
 // This is the fastest variant compiled in (see sha256_blocks_uses_vector()).
 void sha256_blocks(uint32_t state[8], const uint8_t* data, size_t nblocks);
 
