@@ -31,7 +31,27 @@ async function start() {
   const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
   const removed = await store.cleanTemp((id) => held.has(`cos-write-${id}`));
   if (removed) log(`removed ${removed} temporary files left by an interrupted write`);
+  const orphans = await removeOrphanBlobs(index, store);
+  if (orphans) log(`removed ${orphans} blobs the index does not know`);
   return { core, store, index };
+}
+
+/**
+ * Deletes blobs without an index entry (a crash between an eviction's Remove record and the
+ * blob's deletion, or a lost journal). They are not re-adopted: nobody is known to have
+ * stored them, so no origin could be granted anything. Runs under the index lock, where
+ * another instance's promote-and-commit is never half done.
+ */
+function removeOrphanBlobs(index, store) {
+  return index.mutate(async (raw) => {
+    let removed = 0;
+    for (const hex of await store.blobNames()) {
+      if (raw.contains(hex)) continue;
+      await store.removeBlob(hex);
+      removed++;
+    }
+    return removed;
+  });
 }
 
 /**
