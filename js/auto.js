@@ -16,15 +16,20 @@ function configuredHub() {
     undefined;
 }
 
-const hub = configuredHub();
+// Options as es-module-shims takes them: a global set before this loads (`cosPolyfillOptions =
+// {hub, fetch, html, timeout}`, the way to configure `import 'cos-polyfill/auto'`), else attributes.
+const script = globalThis.document?.currentScript ?? globalThis.document?.querySelector?.('script[data-hub]');
+const globalOptions = globalThis.cosPolyfillOptions ?? {};
+const flag = (name) => globalOptions[name] ?? (script?.dataset?.[name] !== undefined && script.dataset[name] !== 'false');
+const hub = globalOptions.hub ?? configuredHub();
 if (hub) {
   // Synchronous in the classic build, so `'crossOriginStorage' in navigator` (Transformers.js
   // checks it at start-up) is already true for every later script.
   try {
-    install({ hub });
+    install({ hub, fetch: flag('fetch'), html: flag('html'), timeout: globalOptions.timeout });
   } catch (error) {
     console.error('[cos-polyfill] not installed:', error);
   }
 } else if (globalThis.document) {
-  console.warn('[cos-polyfill] auto.js needs data-hub="https://hub.example/" on its <script>, or <meta name="cos-hub" content="...">.');
+  console.warn('[cos-polyfill] auto.js needs data-hub="https://hub.example/" on its <script>, or <meta name="cos-hub" content="...">, or cosPolyfillOptions = {hub}.');
 }

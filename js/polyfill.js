@@ -8,6 +8,9 @@ import {
 import { makeError, reviveError, notFoundError } from './errors.js';
 import { normalizeHash, normalizeOptions } from './hash.js';
 import { CrossOriginStorageFileHandle } from './handle.js';
+import { bridgeWorker } from './worker-bridge.js';
+import { installFetch } from './integrations/fetch.js';
+import { installHtml } from './integrations/html.js';
 
 /** Marks an API object made by this polyfill (any copy of this module). */
 export const API_MARK = Symbol.for('cos-polyfill.api');
@@ -151,10 +154,11 @@ export class HubClient {
       case 'ready':
         if (this.#ready || this.#failure) return;
         this.#ready = true;
-        this.#onstatus(notice.status);
+        this.#onstatus(notice.status, notice.reason);
         for (const item of this.#queue.splice(0)) this.#post(item);
         return;
       case 'status':
+        if (notice.status === 'unavailable') console.error(`[cos-polyfill] the cross-origin storage hub became unavailable${notice.reason ? `: ${notice.reason}` : '.'}`);
         this.#onstatus(notice.status, notice.reason);
         if (notice.status === 'unavailable') this.fail(networkError(`The cross-origin storage hub became unavailable${notice.reason ? `: ${notice.reason}` : '.'}`));
         return;
@@ -265,6 +269,8 @@ const statusListeners = new Set();
  * @param {string} options.hub URL of the hub directory (frame at `${hub}frame.html`) or of
  *   the frame page itself when it ends in `.html`
  * @param {number} [options.timeout] ms to wait for the hub before queued calls fail
+ * @param {boolean} [options.fetch] also wrap fetch() (SPEC §7, js/integrations/fetch.js)
+ * @param {boolean} [options.html] also handle <script>/<link crossoriginstorage> (js/integrations/html.js)
  * @param {typeof globalThis} [options.global] the window to install into (tests)
  * @returns {CrossOriginStorage|object|null} the API object, the native one, or null when
  *   not installed (insecure context, or no hub)
@@ -296,11 +302,13 @@ export function install(options = {}) {
   const api = new CrossOriginStorage(client);
   Object.defineProperty(api, API_MARK, { value: true });
   Object.defineProperty(api, 'polyfill', {
-    value: Object.freeze({ version: VERSION, hub: frameUrl, status, showConsent, onStatusChange }),
+    value: Object.freeze({ version: VERSION, hub: frameUrl, status, showConsent, onStatusChange, connectWorker }),
   });
   current = { api, client, frame: null, status: 'connecting', hubOrigin, frameUrl, timer: null };
 
   Object.defineProperty(navigator, 'crossOriginStorage', { value: api, writable: false, enumerable: true, configurable: false });
+  if (options.fetch) installFetch({ global });
+  if (options.html) installHtml({ global });
 
   const timer = setTimeout(() => {
     if (client.ready) return;
@@ -357,17 +365,50 @@ export async function showConsent() {
   }
 }
 
+/**
+ * Lend this page's hub connection to a same-origin worker that loads the worker build
+ * (docs/workers.md). No-op where the worker has its own API (native implementation).
+ * @param {Worker|SharedWorker|MessagePort} worker
+ * @returns {() => void} disconnect
+ */
+export function connectWorker(worker) {
+  if (!current) {
+    if ('crossOriginStorage' in (globalThis.navigator ?? {})) return () => {};
+    throw makeError('InvalidStateError', 'connectWorker() needs the polyfill installed on this page first.');
+  }
+  return bridgeWorker(worker, { client: current.client, status, onStatusChange });
+}
+
 function setStatus(next, reason) {
   if (!current || (current.status === next && current.reason === reason)) return;
   if (current.status === 'unavailable') return; // final for this page
   clearTimeout(current.timer); // the hub answered (or failed): no more waiting
   current.status = next;
   current.reason = reason;
+  if (next === 'partitioned') explainPartitioned(current.hubOrigin, reason);
+  if (next === 'partitioned') {
+    console.warn('[cos-polyfill] storage is partitioned for this site: the hub has no storage access here, so entries ' +
+      'are shared only with pages under this top-level site. Call showConsent() (after a user click) to share across sites.');
+  }
   const CustomEventClass = globalThis.CustomEvent;
   current.api.dispatchEvent(new CustomEventClass('statuschange', { detail: { status: next, reason } }));
   for (const listener of statusListeners) {
     try { listener(next, reason); } catch (error) { console.error('[cos-polyfill] status listener threw:', error); }
   }
+}
+
+/**
+ * The console diagnostic for the default of browsers that block third-party storage: what
+ * it means for the site, and the one call that offers the user the fix. Once per page.
+ */
+function explainPartitioned(hubOrigin, reason) {
+  if (current.explained) return;
+  current.explained = true;
+  console.warn(`[cos-polyfill] storage is partitioned: the hub ${hubOrigin} has no storage access on this site` +
+    `${reason ? ` (${reason})` : ''}. The API works, but files are shared only among pages of this site, not with ` +
+    'other sites. To share across sites, call navigator.crossOriginStorage.polyfill.showConsent() from a click ' +
+    'handler: the hub shows a box and the user clicks Allow in it, then Allow in the browser\'s prompt (the browser ' +
+    `prompts only if the user has opened ${hubOrigin}/ as a page once). See docs/consent.md in cos-polyfill.`);
 }
 
 function resolveFrameUrl(hub, global) {
