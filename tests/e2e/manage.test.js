@@ -185,7 +185,42 @@ test('an embedding site cannot reach the management operations', { timeout: 120_
     assert.equal(await read(a.page, hex), 'hit 500000');
     const { page } = await openManagePage(launched);
     assert.deepEqual(await listedHashes(page), [hex]);
-    assert.ok(await total(page, 'total-files') === 1);
+    assert.equal(await total(page, 'total-files'), 1);
+
+    // Clickjacking: site A frames the hub page over its whole viewport and the user clicks
+    // exactly where "Clear all…" and "Delete all" are on the real page. The framed page
+    // refuses to run: it starts no hub worker at all (Chromium would give it only site A's
+    // partitioned worker anyway, so the server log is what shows the page's own guard).
+    const center = async (selector) => {
+      const box = await page.locator(selector).boundingBox();
+      return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    };
+    const clearAt = await center('#clear');
+    await page.click('#clear');
+    const confirmAt = await center('#clear-confirm');
+    await page.click('#clear-cancel');
+    await a.page.setViewportSize({ width: 1100, height: 900 });
+    const framedAt = server.mark();
+    await a.page.evaluate((url) => new Promise((resolve) => {
+      const frame = document.createElement('iframe');
+      frame.src = url;
+      frame.style.cssText = 'position:fixed;inset:0;width:100vw;height:100vh;border:0;z-index:10;background:#fff';
+      frame.onload = resolve;
+      document.body.append(frame);
+    }), server.url('hub.test', '/'));
+    await a.page.waitForTimeout(1000); // let the framed page run its module script (not an assertion)
+    await a.page.mouse.click(clearAt.x, clearAt.y);
+    await a.page.waitForTimeout(300);
+    await a.page.mouse.click(confirmAt.x, confirmAt.y);
+    await a.page.waitForTimeout(1000);
+    await a.page.screenshot({ path: path.join(ARTIFACTS, 'manage-5-framed-refused.png') });
+    assert.equal(server.requestsFor({ host: 'hub.test', path: '/index.html', since: framedAt }).length
+      + server.requestsFor({ host: 'hub.test', path: '/', since: framedAt }).length, 1, 'the framed hub page loaded');
+    assert.deepEqual(server.requestsFor({ host: 'hub.test', path: '/hub-worker.js', since: framedAt }), [],
+      'the framed hub page started no worker');
+    assert.equal(await read(a.page, hex), 'hit 500000', 'the framed page cleared nothing');
+    await page.click('#refresh');
+    assert.deepEqual(await listedHashes(page), [hex]);
   } finally {
     await launched.close();
   }
