@@ -34,6 +34,19 @@ export class WriteSession {
     this.appendOnly = true;  // false once bytes were written out of order: re-hash at close
     this.done = false;
     this.queue = Promise.resolve();
+    // One OPFS write stays in flight while the next chunk arrives and is hashed; its
+    // failure surfaces at the next operation.
+    this.pending = Promise.resolve();
+    this.failure = null;
+  }
+
+  #startWrite(position, data) {
+    this.pending = this.writable.write({ type: 'write', position, data }).catch((err) => { this.failure ??= err; });
+  }
+
+  async #settle() {
+    await this.pending;
+    if (this.failure) throw this.failure;
   }
 
   // The page keeps several chunks in flight; operations must still apply in arrival order.
@@ -59,7 +72,8 @@ export class WriteSession {
     } else {
       const bytes = new Uint8Array(data);
       if (this.appendOnly) this.stream.update(bytes);
-      await this.writable.write({ type: 'write', position: this.position, data: bytes });
+      await this.#settle();
+      this.#startWrite(this.position, bytes);
     }
     this.position = end;
     this.size = Math.max(this.size, end);
@@ -70,16 +84,14 @@ export class WriteSession {
     // Stream the Blob through: never hold a whole file in memory.
     const reader = blob.stream().getReader();
     let position = this.position;
-    let pending = Promise.resolve();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       if (this.appendOnly) this.stream.update(value);
-      await pending;  // at most one OPFS write in flight while the next chunk is hashed
-      pending = this.writable.write({ type: 'write', position, data: value });
+      await this.#settle();  // at most one OPFS write in flight while the next chunk is hashed
+      this.#startWrite(position, value);
       position += value.byteLength;
     }
-    await pending;
   }
 
   seek(position) {
@@ -97,6 +109,7 @@ export class WriteSession {
   async #truncate(size) {
     this.#checkOpen();
     if (size > this.size) this.onGrow(size - this.size);
+    await this.#settle();
     await this.writable.truncate(size);
     if (size !== this.size) this.appendOnly = false;
     this.size = size;
@@ -115,6 +128,7 @@ export class WriteSession {
 
   async #finish() {
     this.#checkOpen();
+    await this.#settle();  // a failed OPFS write: not done yet, so abort() discards the writable
     this.done = true;
     await this.writable.close();
     let digest;
@@ -152,6 +166,7 @@ export class WriteSession {
   async #abort() {
     if (!this.done) {
       this.done = true;
+      await this.pending;
       await this.writable.abort().catch(() => {});
       this.stream.delete();
     }
