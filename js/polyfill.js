@@ -386,10 +386,6 @@ function setStatus(next, reason) {
   current.status = next;
   current.reason = reason;
   if (next === 'partitioned') explainPartitioned(current.hubOrigin, reason);
-  if (next === 'partitioned') {
-    console.warn('[cos-polyfill] storage is partitioned for this site: the hub has no storage access here, so entries ' +
-      'are shared only with pages under this top-level site. Call showConsent() (after a user click) to share across sites.');
-  }
   const CustomEventClass = globalThis.CustomEvent;
   current.api.dispatchEvent(new CustomEventClass('statuschange', { detail: { status: next, reason } }));
   for (const listener of statusListeners) {
