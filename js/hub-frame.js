@@ -85,14 +85,17 @@ export function startHubFrame(options = {}) {
 
   async function connect() {
     let handle = null;
+    let why = 'this browser has no document.requestStorageAccess()';
     if (typeof doc.requestStorageAccess === 'function') {
       try {
         handle = await withTimeout(doc.requestStorageAccess({ all: true }), STORAGE_ACCESS_TIMEOUT);
-      } catch {
+      } catch (error) {
         handle = null; // needs a gesture (or refused): partitioned until the consent click
+        why = `requestStorageAccess() was refused without a click: ${describe(error)}`;
       }
     }
     let conn = handle ? await tryShared(handle) : null;
+    if (handle && !conn) why = 'storage access was granted but the unpartitioned hub worker did not start';
     if (!conn) {
       try {
         conn = await openConnection('partitioned', () => new win.SharedWorker(workerUrl, workerOptions), win.navigator?.locks);
@@ -101,7 +104,7 @@ export function startHubFrame(options = {}) {
       }
     }
     current = conn;
-    pagePort.postMessage(makeNotice('ready', { status: conn.kind }));
+    pagePort.postMessage(makeNotice('ready', conn.kind === 'partitioned' ? { status: conn.kind, reason: why.slice(0, 1000) } : { status: conn.kind }));
     for (const request of early.splice(0)) relay(request);
   }
 
@@ -330,7 +333,10 @@ export function startHubFrame(options = {}) {
     try {
       handle = await doc.requestStorageAccess({ all: true });
     } catch (error) {
-      return settleConsent(makeError('NotAllowedError', `Storage access was not granted: ${error?.message ?? error}`));
+      // Chromium refuses at once, without a prompt, unless the user has used the hub as a
+      // top-level page before (once, within 30 days): say so, the page cannot see why.
+      return settleConsent(makeError('NotAllowedError', `Storage access was not granted (${describe(error)}). ` +
+        `Browsers ask only if you have opened ${win.location?.origin ?? 'the hub'} as a page before: open it once, then try again.`));
     }
     const conn = await tryShared(handle);
     if (!conn) return settleConsent(makeError('NotAllowedError', 'Storage access was granted but the shared hub worker did not start.'));
@@ -364,6 +370,12 @@ export function startHubFrame(options = {}) {
       return (options.startWriteWorker ?? ((u, o) => new win.Worker(u, o)))(url, opts);
     },
   };
+}
+
+/** `Name: message` of a rejection, whatever was thrown. */
+function describe(error) {
+  if (error && typeof error === 'object') return `${error.name ?? 'Error'}: ${error.message ?? ''}`;
+  return String(error);
 }
 
 function withTimeout(promise, ms) {

@@ -187,7 +187,8 @@ export const NOTICES = Object.freeze({
     progress: { fields: { writeId: positiveId, loaded: uint }, optional: {} },
   },
   frame: {
-    ready: { fields: { status: access }, optional: {} },
+    // `reason`: why storage is partitioned (the browser's refusal), for the page's diagnostic.
+    ready: { fields: { status: access }, optional: { reason: text(MAX_TEXT_LENGTH) } },
     status: { fields: { status: hubStatus }, optional: { reason: text(MAX_TEXT_LENGTH) } },
     progress: { fields: { writeId: positiveId, loaded: uint }, optional: {} },
     refused: { fields: { error: wireError }, optional: {} },

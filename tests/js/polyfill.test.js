@@ -524,6 +524,33 @@ test('through the real frame: storage access granted → shared worker and statu
   assert.deepEqual(hub.log.map((m) => m.kind), ['shared']);
 });
 
+test('partitioned: one console warning that says why and how to offer consent', async (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  const { api, hub, status } = await installThroughFrame({ stored: new Set([hex(1)]) });
+  t.after(hub.close);
+  const events = [];
+  api.addEventListener('statuschange', (e) => events.push(e.detail));
+  await api.getFileHandle(hash(1));
+  assert.equal(status(), 'partitioned');
+  await api.getFileHandle(hash(1)); // later calls do not repeat it
+  const lines = warn.mock.calls.map((c) => String(c.arguments[0])).filter((m) => /partitioned/.test(m));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /hub https:\/\/hub\.example has no storage access on this site \(requestStorageAccess\(\) was refused without a click: NotAllowedError: needs a gesture\)/);
+  assert.match(lines[0], /showConsent\(\)/);
+  assert.match(lines[0], /opened https:\/\/hub\.example\/ as a page once/);
+  assert.deepEqual(events, [{ status: 'partitioned', reason: 'requestStorageAccess() was refused without a click: NotAllowedError: needs a gesture' }],
+    'statuschange carries the reason too');
+});
+
+test('shared: no partitioned warning', async (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  const { api, hub, status } = await installThroughFrame({ access: 'granted', stored: new Set([hex(1)]) });
+  t.after(hub.close);
+  await api.getFileHandle(hash(1));
+  assert.equal(status(), 'shared');
+  assert.equal(warn.mock.calls.filter((c) => /partitioned/.test(String(c.arguments[0]))).length, 0);
+});
+
 test('the frame rejects a page message that carries an origin, and anything malformed', async (t) => {
   const hub = hubFrameWindow();
   t.after(hub.close);
@@ -539,7 +566,7 @@ test('the frame rejects a page message that carries an origin, and anything malf
   port1.postMessage({ v: 1, id: 5, type: 'status' });
   await until(() => replies.length === 6);
   const byId = Object.fromEntries(replies.filter((r) => r.id).map((r) => [r.id, r]));
-  assert.deepEqual(replies[0], { v: 1, type: 'ready', status: 'partitioned' });
+  assert.deepEqual(replies[0], { v: 1, type: 'ready', status: 'partitioned', reason: 'requestStorageAccess() was refused without a click: NotAllowedError: needs a gesture' });
   assert.match(byId[1].error.message, /must not carry an origin/);
   assert.match(byId[2].error.message, /unknown field "extra"/);
   assert.match(byId[3].error.message, /forbidden/);

@@ -240,12 +240,14 @@ test('notices from the worker and the frame', () => {
   assert.equal(parseNotice(makeNotice('ready', { version: '0.1.0', lock: 'cos-hub-alive' }), 'worker').lock, 'cos-hub-alive');
   assert.ok(parseNotice(makeNotice('progress', { writeId: 1, loaded: 10 }), 'worker'));
   assert.ok(parseNotice(makeNotice('ready', { status: 'partitioned' }), 'frame'));
+  assert.equal(parseNotice(makeNotice('ready', { status: 'partitioned', reason: 'refused' }), 'frame').reason, 'refused');
   assert.ok(parseNotice(makeNotice('status', { status: 'unavailable', reason: 'gone' }), 'frame'));
   assert.ok(parseNotice(makeNotice('refused', { error: { name: 'NotAllowedError', message: 'opaque' } }), 'frame'));
   const bad = [
     [makeNotice('ready', { status: 'shared' }), 'worker'], [makeNotice('ready'), 'frame'],
     [makeNotice('ready', { status: 'unavailable' }), 'frame'], [makeNotice('status', { status: 'weird' }), 'frame'],
     [makeNotice('status', { status: 'shared', reason: 'r'.repeat(2000) }), 'frame'],
+    [makeNotice('ready', { status: 'partitioned', reason: 'r'.repeat(2000) }), 'frame'],
     [makeNotice('refused', { error: {} }), 'frame'], [makeNotice('hello'), 'frame'], [makeNotice('ready'), 'page'],
     [makeNotice('progress', { writeId: 1 }), 'worker'], [{ type: 'ready' }, 'worker'],
     [makeNotice('ready', { version: 'v'.repeat(65) }), 'worker'],
