@@ -58,7 +58,7 @@ const urlsFrom = (stdout) => ({
 test('npm start --once: site A misses and stores, site B (another site) hits with 0 bytes downloaded', { timeout: 240_000 }, async (t) => {
   const { exited } = run(['--once', '--ports=random']);
   const { code, stdout, stderr } = await exited;
-  for (const line of stdout.split('\n').filter((l) => /site [AB] http|=>/.test(l))) t.diagnostic(line.trim());
+  for (const line of stdout.split('\n').filter((l) => /site [AB] http|hub page|=>/.test(l))) t.diagnostic(line.trim());
   assert.equal(code, 0, `exit code 0 expected\n${stdout}\n${stderr}`);
 
   const urls = urlsFrom(stdout);
@@ -75,6 +75,8 @@ test('npm start --once: site A misses and stores, site B (another site) hits wit
   assert.match(lineA, /store shared$/);
   assert.match(lineB, /: hit, +loaded from the shared store; 0 B downloaded \(0 bytes\)/, 'site B: hit, 0 bytes downloaded');
   assert.match(lineB, /store shared$/);
+  assert.match(stdout, /hub page http:\/\/\[::1\]:\d+\/: 1 file\(s\), 50\.0 MB stored, 1 download\(s\) saved/,
+    'the hub\'s own page lists the file and the saved download');
   assert.match(stdout, /=> site B saved a 50\.0 MB download/);
 });
 

@@ -57,6 +57,24 @@ async function visit(launched, demo, key) {
   }
 }
 
+/** The hub's own page (top level): what it lists once both sites loaded the file. */
+async function visitHubPage(launched, demo) {
+  const page = await launched.newPage(demo.urls.hub);
+  try {
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: STATUS_TIMEOUT_MS });
+    const value = (id) => page.getAttribute(`#${id}`, 'data-value').then(Number);
+    return {
+      url: demo.urls.hub,
+      hashes: await page.$$eval('#files tr[data-hash]', (rows) => rows.map((r) => r.dataset.hash)),
+      files: await value('total-files'),
+      bytesStored: await value('total-stored'),
+      savedDownloads: await value('total-saved'),
+    };
+  } finally {
+    await page.close().catch(() => {});
+  }
+}
+
 /**
  * Site A loads the demo file (expected: miss, stores it for '*'); then site B, another site,
  * loads it by hash (expected: hit with nothing downloaded).
@@ -65,6 +83,7 @@ async function visit(launched, demo, key) {
 export async function runSelfDemo(launched, demo) {
   const a = await visit(launched, demo, 'a');
   const b = await visit(launched, demo, 'b');
+  const hub = await visitHubPage(launched, demo); // while the sites are open: one worker instance
   await a.page.close().catch(() => {});
   await b.page.close().catch(() => {});
   delete a.page;
@@ -76,7 +95,8 @@ export async function runSelfDemo(launched, demo) {
   if (b.outcome !== 'hit') problems.push(`site B got a ${b.outcome}${b.error ? ` (${b.error})` : ''}, not a hit`);
   if (b.downloadedFromServer !== 0) problems.push(`site B's server sent ${b.downloadedFromServer} bytes of the file`);
   if (b.outcome === 'hit' && b.size !== demo.file.size) problems.push(`site B read ${b.size} bytes, not ${demo.file.size}`);
-  return { ok: problems.length === 0, a, b, problems };
+  if (!hub.hashes.includes(demo.file.sha256)) problems.push('the hub page does not list the file');
+  return { ok: problems.length === 0, a, b, hub, problems };
 }
 
 /** The short report printed by `npm start`. */
@@ -90,6 +110,7 @@ export function formatReport(report, demo) {
     `Self-demo (headless Chromium, ${formatBytes(demo.file.size)} file ${demo.file.sha256.slice(0, 16)}…):`,
     line(`site A ${demo.urls.a}`, report.a),
     line(`site B ${demo.urls.b}`, report.b),
+    `  hub page ${report.hub.url}: ${report.hub.files} file(s), ${formatBytes(report.hub.bytesStored)} stored, ${report.hub.savedDownloads} download(s) saved`,
     report.ok
       ? `  => site B saved a ${formatBytes(demo.file.size)} download: one verified copy shared by two sites.`
       : `  => FAILED: ${report.problems.join('; ')}`,
