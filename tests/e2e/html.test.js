@@ -27,9 +27,8 @@ let server;
 function pageHtml(hub) {
   const i = (path) => sri(files[path]);
   return `<!doctype html><meta charset="utf-8"><title>html integration</title>
-<script src="/cos-polyfill.js" data-hub="${hub}"></script>
+<script src="/cos-polyfill.js" data-hub="${hub}" data-html></script>
 <script>${PAGE_HELPERS}</script>
-<script type="module">import { installHtml } from '/html.mjs'; installHtml();</script>
 <link rel="stylesheet" data-href="/style.css" integrity="${i('/style.css')}" crossoriginstorage="*">
 <script data-src="/one.js" integrity="${i('/one.js')}" crossoriginstorage="*"></script>
 <script data-src="/two.js" integrity="${i('/two.js')}" crossoriginstorage="*"></script>
