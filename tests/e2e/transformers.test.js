@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { collectNetwork, launchBrowser } from './lib/browser.js';
 import { REPO_ROOT } from './lib/certs.js';
-import { mountHfHub, serveTransformers } from './lib/hf-hub.js';
+import { mountHfHub, runTransformersPipeline, serveTransformers } from './lib/hf-hub.js';
 import { openSite, startProductServer } from './lib/product.js';
 import { embeddingValue, expectedEmbedding, sha256Hex, tinyModelFiles } from './lib/tiny-model.js';
 
@@ -45,34 +45,9 @@ after(async () => {
   await server?.close();
 });
 
-/**
- * What a site's page does: import Transformers.js, point it at the Hub-shaped route and
- * the local ORT files, enable COS (built-in flag or our adapter), run one pipeline.
- * mode: 'builtin' | 'adapter' (with the site's manifest) | 'adapter-lfs' (pointers only).
- */
-async function runPipeline(page, host, { version, mode }) {
-  return page.evaluate(async ({ version, mode, remoteHost, model, text }) => {
-    const started = performance.now();
-    const { env, pipeline } = await import(`/tf/${version}/transformers.js`);
-    env.allowLocalModels = false;
-    env.useBrowserCache = false;
-    env.remoteHost = remoteHost;
-    env.remotePathTemplate = '{model}/resolve/{revision}/';
-    const ort = (name) => new URL(`/ort/${version}/${name}`, location.href).href;
-    env.backends.onnx.wasm.wasmPaths = { wasm: ort('ort-wasm-simd-threaded.asyncify.wasm'), mjs: ort('ort-wasm-simd-threaded.asyncify.mjs') };
-    env.backends.onnx.wasm.numThreads = 1;
-    let cache = null;
-    if (mode === 'builtin') env.experimental_useCrossOriginStorage = true;
-    else {
-      const { useCrossOriginStorage } = await import('/transformers.mjs');
-      const manifests = mode === 'adapter' ? [{ base: `${remoteHost}${model}/resolve/main/`, url: '/tiny-bert.cos-manifest.json' }] : [];
-      cache = useCrossOriginStorage(env, { manifests });
-    }
-    const extractor = await pipeline('feature-extraction', model, { dtype: 'fp32', device: 'wasm' });
-    const out = await extractor(text, { pooling: 'mean', normalize: true });
-    return { dims: out.dims, data: Array.from(out.data), ms: performance.now() - started, report: cache?.report() ?? null };
-  }, { version, mode, remoteHost: hub.remoteHost(host), model: MODEL, text: TEXT });
-}
+const runPipeline = (page, host, { version, mode }) => runTransformersPipeline(page, {
+  version, mode, remoteHost: hub.remoteHost(host), model: MODEL, text: TEXT, manifestUrl: '/tiny-bert.cos-manifest.json',
+});
 
 function assertExpected(out, label) {
   const want = expectedEmbedding(TEXT);

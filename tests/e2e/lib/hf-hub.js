@@ -80,3 +80,35 @@ export function serveTransformers(server, hosts, root) {
     }
   }
 }
+
+/**
+ * What a site's page does, run in `page`: import Transformers.js `version`, point it at the
+ * Hub-shaped route (`remoteHost`) and the local ORT files, enable COS, run one
+ * feature-extraction pipeline on `text`. mode: 'none' (no COS, no browser cache),
+ * 'builtin' (env.experimental_useCrossOriginStorage), 'adapter' (our adapter with the
+ * site's manifest at `manifestUrl`), 'adapter-lfs' (our adapter, LFS pointers only).
+ * Resolves to {dims, data, ms (import to first output), report (adapter only)}.
+ */
+export function runTransformersPipeline(page, { version, mode, remoteHost, model, text, manifestUrl }) {
+  return page.evaluate(async ({ version, mode, remoteHost, model, text, manifestUrl }) => {
+    const started = performance.now();
+    const { env, pipeline } = await import(`/tf/${version}/transformers.js`);
+    env.allowLocalModels = false;
+    env.useBrowserCache = false;
+    env.remoteHost = remoteHost;
+    env.remotePathTemplate = '{model}/resolve/{revision}/';
+    const ort = (name) => new URL(`/ort/${version}/${name}`, location.href).href;
+    env.backends.onnx.wasm.wasmPaths = { wasm: ort('ort-wasm-simd-threaded.asyncify.wasm'), mjs: ort('ort-wasm-simd-threaded.asyncify.mjs') };
+    env.backends.onnx.wasm.numThreads = 1;
+    let cache = null;
+    if (mode === 'builtin') env.experimental_useCrossOriginStorage = true;
+    else if (mode.startsWith('adapter')) {
+      const { useCrossOriginStorage } = await import('/transformers.mjs');
+      const manifests = mode === 'adapter' ? [{ base: `${remoteHost}${model}/resolve/main/`, url: manifestUrl }] : [];
+      cache = useCrossOriginStorage(env, { manifests });
+    }
+    const extractor = await pipeline('feature-extraction', model, { dtype: 'fp32', device: 'wasm' });
+    const out = await extractor(text, { pooling: 'mean', normalize: true });
+    return { dims: out.dims, data: Array.from(out.data), ms: performance.now() - started, report: cache?.report() ?? null };
+  }, { version, mode, remoteHost, model, text, manifestUrl });
+}
