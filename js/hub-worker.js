@@ -70,6 +70,9 @@ async function loadPolicy() {
       else log(`hub-config.json: ignored ${key}`);
     }
   }
+  // A fixed seed makes GREASE refusals the same sequence at every start (the core's default
+  // is 0): an attacker would know which lookups are refused. Seed it per instance unless pinned.
+  if (!Object.hasOwn(policy, 'greaseSeed')) policy.greaseSeed = crypto.getRandomValues(new Uint32Array(1))[0];
   return policy;
 }
 
