@@ -148,7 +148,7 @@ function renderEntries(entries, totals) {
     del.addEventListener('click', () => act(del, 'manageDelete', { hash: { algorithm: 'SHA-256', value: e.hash } }, 'Deleted the file.'));
     body.append(el('tr', { dataset: { hash: e.hash } },
       el('td', {}, el('code', { className: 'hash', title: e.hash }, `${e.hash.slice(0, 12)}…${e.hash.slice(-6)}`),
-        el('div', { className: 'muted small' }, e.contentType || 'no content type')),
+        el('div', { className: 'muted small' }, e.contentType || 'type not detected')),
       el('td', { className: 'num', dataset: { bytes: String(e.size) } }, formatBytes(e.size)),
       el('td', {}, el('span', { className: `vis vis-${e.visibility === '*' ? 'any' : e.visibility}`, title }, label), listed),
       el('td', {}, chips),
