@@ -95,6 +95,10 @@ test('SIGTERM while serving (no browser) closes every server and exits 0', { tim
   assert.match(config.file.sha256, /^[0-9a-f]{64}$/);
   assert.equal((await fetch(`${urls.hub}frame.html`)).status, 200);
   assert.equal((await fetch(`${urls.a}serve.mjs`)).status, 404, 'the server\'s own code is not served');
+  if (fs.existsSync(path.join(REPO_ROOT, 'web', 'demo', 'transformers', 'routes.mjs'))) {
+    assert.equal((await fetch(`${urls.a}transformers/routes.mjs`)).status, 404, 'nor the Transformers.js routes module');
+    assert.equal((await fetch(`${urls.b}transformers/model.cos-manifest.json`)).status, 200, 'its dynamic routes are mounted');
+  }
   assert.equal((await fetch(`${urls.a}..%2F..%2Fpackage.json`)).status, 404, 'no path traversal');
 
   proc.child.kill('SIGTERM');

@@ -9,7 +9,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { contentTypeFor } from '../../tests/e2e/lib/server.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -18,6 +18,8 @@ export const DIST_DIR = path.join(REPO_ROOT, 'dist');
 /** Stable ports: the browser's store is keyed by the hub origin, port included. */
 export const DEFAULT_PORTS = Object.freeze({ hub: 7800, a: 7801, b: 7802 });
 export const FILE_NAME = 'demo-model.bin';
+/** Dynamic routes of the Transformers.js demo pages (their owner's module), under /transformers/. */
+export const TRANSFORMERS_ROUTES = path.join(DEMO_DIR, 'transformers', 'routes.mjs');
 /** Placeholders replaced in every .html served from web/demo/ (docs/demo.md). */
 export const TEMPLATE_KEYS = ['COS_HUB', 'COS_SITE', 'COS_SITE_NAME', 'COS_OTHER_SITE', 'COS_OTHER_SITE_NAME', 'COS_HUB_PAGE'];
 
@@ -133,7 +135,11 @@ export async function startDemo({ ports = DEFAULT_PORTS, fileBytes = 50 * 1000 *
     urls.hub = `http://[::1]:${hub.port}/`;
     for (const key of ['a', 'b']) {
       const site = SITES[key];
-      const bound = await listenAll((req, res) => serveSite(key, req, res), ports[key] ?? 0, site.listen);
+      const bound = await listenAll((req, res) => serveSite(key, req, res).catch((error) => {
+        console.error(`${SITES[key].name} ${req.url}: ${error.stack ?? error}`);
+        if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'server error');
+        else res.destroy();
+      }), ports[key] ?? 0, site.listen);
       all.push(...bound.servers);
       urls[key] = `http://${site.host}:${bound.port}`;
     }
@@ -167,7 +173,14 @@ export async function startDemo({ ports = DEFAULT_PORTS, fileBytes = 50 * 1000 *
     };
   }
 
-  function serveSite(key, req, res) {
+  let transformersRoutes = null; // imported on the first /transformers/ request (it builds a model)
+  async function transformersRoute(req, res, pathname) {
+    if (!pathname.startsWith('/transformers/') || !fs.existsSync(TRANSFORMERS_ROUTES)) return false;
+    transformersRoutes ??= import(pathToFileURL(TRANSFORMERS_ROUTES).href);
+    return (await transformersRoutes).handleTransformersDemo(req, res, pathname);
+  }
+
+  async function serveSite(key, req, res) {
     const { pathname } = new URL(req.url, 'http://site');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
     if (pathname === '/demo-config.json') {
@@ -201,10 +214,17 @@ export async function startDemo({ ports = DEFAULT_PORTS, fileBytes = 50 * 1000 *
       res.on('close', () => res.removeAllListeners('drain'));
       return pump();
     }
+    try {
+      if (await transformersRoute(req, res, pathname)) return log({ origin: key, path: pathname, status: 200 });
+    } catch (error) {
+      console.error(`transformers demo route ${pathname}: ${error.stack ?? error}`);
+      if (!res.headersSent) return send(res, 500, 'text/plain; charset=utf-8', 'server error');
+      return res.destroy();
+    }
     const dist = pathname.startsWith('/dist/') ? fileIn(DIST_DIR, pathname.slice('/dist'.length)) : null;
     const found = dist ?? (pathname === '/cos-polyfill.js' ? fileIn(DIST_DIR, pathname) : fileIn(DEMO_DIR, pathname));
-    // Only the browser-facing tree: never the Node scripts that run this server.
-    const isServerCode = found && found.startsWith(DEMO_DIR) && /\.mjs$/.test(found) && path.dirname(found) === DEMO_DIR;
+    // Only the browser-facing tree: never the Node modules that run this server (*.mjs; pages use .js).
+    const isServerCode = found && found.startsWith(DEMO_DIR + path.sep) && found.endsWith('.mjs');
     log({ origin: key, path: pathname, status: found && !isServerCode ? 200 : 404 });
     if (!found || isServerCode) return send(res, 404, 'text/plain; charset=utf-8', 'not found');
     return sendFile(req, res, found, siteTemplate(key));

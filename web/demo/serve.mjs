@@ -11,7 +11,8 @@
 // --size-mb     size of the demo file in MB (10^6 bytes), default 50
 
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PORTS, startDemo } from './demo-server.mjs';
+import fs from 'node:fs';
+import { DEFAULT_PORTS, TRANSFORMERS_ROUTES, startDemo } from './demo-server.mjs';
 import { formatBytes } from './format.js';
 import { chromiumAvailable, formatReport, launchDemoBrowser, runSelfDemo } from './self-demo.mjs';
 
@@ -88,6 +89,7 @@ export async function main(argv = process.argv.slice(2)) {
     `  hub      ${demo.urls.hub}      (its page lists what the browser stores)`,
     `  site A   ${demo.urls.a}/`,
     `  site B   ${demo.urls.b}/`,
+    ...(fs.existsSync(TRANSFORMERS_ROUTES) ? [`  also     ${demo.urls.a}/transformers/ and ${demo.urls.b}/transformers/ (Transformers.js)`] : []),
     `  file     ${demo.file.name}, ${formatBytes(demo.file.size)}, SHA-256 ${demo.file.sha256}`,
     '',
   ].join('\n'));
