@@ -1,0 +1,537 @@
+// Benchmark (figures only, never pass/fail): what a site feels, in one real Chromium run.
+// 1. hashing in the page: our Wasm SHA-256 vs hash-wasm vs WebCrypto digest (one-shot);
+// 2. storing 10 MB / 177 MB / 1 GB through navigator.crossOriginStorage (verified in the
+//    hub) vs writing the same bytes to the site's own OPFS (createWritable in the page, a
+//    sync access handle in a dedicated worker), and the WebCrypto verifier for files that
+//    fit in memory; peak page and hub-worker memory while storing 1 GB;
+// 3. cache hit from another site: getFileHandle(hash) → getFile() → first byte, vs the
+//    site's own Cache API, for 1 KB … 1 GB;
+// 4. first call on a cold hub (journal with 10k entries): script tag → resolved getFileHandle.
+// Run: npm run bench (BENCH=browser npm run bench), or node tools/bench/browser.mjs.
+// Env: BENCH_RUNS (default 5; 1 GB rows run max(2, RUNS/2)), BENCH_SIZES (MB list, default
+// "10,177,1000"), BENCH_WRITE_MD=1 rewrites docs/benchmarks.md with this run's tables.
+import { createHash, randomFillSync } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { getMetrics, launchBrowser, processMemory } from '../../tests/e2e/lib/browser.js';
+import { REPO_ROOT } from '../../tests/e2e/lib/certs.js';
+import { openSite, startProductServer } from '../../tests/e2e/lib/product.js';
+import { loadCore } from '../../dist/cos-core.mjs';
+
+const MiB = 1 << 20;
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS) || 5);
+const SIZES = (process.env.BENCH_SIZES ?? '10,177,1000').split(',').map((s) => Math.round(Number(s) * 1e6));
+const CHUNK = 4 * MiB;          // what the page hands write(): the protocol's largest chunk
+const HASH_BYTES = 256 * MiB;   // hashing section
+const HIT_RUNS = 15;
+const FIRST_RUNS = 7;
+const JOURNAL_ENTRIES = 10_000;
+const WEBCRYPTO_MAX = 400e6;    // the one-shot verifier only for files that fit in memory
+
+const out = [];                 // markdown for docs/benchmarks.md
+const say = (line = '') => { console.log(line); out.push(line); };
+
+// ---- statistics and tables ----
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
+const fmt = (x, digits = 0) => (x >= 100 || digits === 0 ? x.toFixed(digits === 0 && x < 10 ? 1 : digits) : x.toFixed(digits));
+const range = (s, d) => `${fmt(s.median, d)} (${fmt(s.min, d)}–${fmt(s.max, d)})`;
+function table(header, rows) {
+  say(`| ${header.join(' | ')} |`);
+  say(`|${header.map((h, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+  for (const r of rows) say(`| ${r.join(' | ')} |`);
+  say();
+}
+const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000);
+const label = (bytes) => (bytes >= 1e9 ? `${bytes / 1e9} GB` : bytes >= 1e6 ? `${bytes / 1e6} MB` : `${bytes / 1e3} KB`);
+
+// ---- the bytes: chunk i of run r = base with (r, i) in its first 8 bytes, cut at size ----
+const base = randomFillSync(Buffer.alloc(CHUNK));
+function digestOf(run, size) {
+  const h = createHash('sha256');
+  const chunk = Buffer.from(base);
+  for (let i = 0, off = 0; off < size; i++, off += CHUNK) {
+    chunk.writeUInt32LE(run, 0);
+    chunk.writeUInt32LE(i, 4);
+    h.update(off + CHUNK <= size ? chunk : chunk.subarray(0, size - off));
+  }
+  return h.digest('hex');
+}
+
+// Installed in every bench page (and, as text, in the raw-write worker).
+const CHUNK_SOURCE = `
+self.makeChunk = (base, run, i, size) => {
+  const off = i * base.byteLength;
+  const n = Math.min(base.byteLength, size - off);
+  const c = base.slice(0, n);
+  const v = new DataView(c.buffer);
+  if (n >= 8) { v.setUint32(0, run, true); v.setUint32(4, i, true); }
+  return c;
+};`;
+
+const RAW_WORKER = `${CHUNK_SOURCE}
+onmessage = async ({ data: { base, run, size, name } }) => {
+  try {
+    const root = await navigator.storage.getDirectory();
+    const t0 = performance.now();
+    const fh = await root.getFileHandle(name, { create: true });
+    const h = await fh.createSyncAccessHandle();
+    let at = 0;
+    for (let i = 0; at < size; i++) {
+      const c = makeChunk(base, run, i, size);
+      h.write(c, { at });
+      at += c.byteLength;
+    }
+    h.flush();
+    h.close();
+    const ms = performance.now() - t0;
+    postMessage({ ms });
+  } catch (e) { postMessage({ error: e.name + ': ' + e.message }); }
+};`;
+
+// ---- server: the product, plus the bench's own assets ----
+const server = await startProductServer();
+const HASH_WASM = readFileSync(path.join(REPO_ROOT, 'node_modules/hash-wasm/dist/sha256.umd.min.js'));
+for (const host of ['site-a.test', 'site-b.test']) {
+  server.route(host, '/bench/hash-wasm.js', (req, res) => { res.setHeader('Content-Type', 'text/javascript'); res.end(HASH_WASM); });
+  server.route(host, '/bench/raw-worker.js', (req, res) => { res.setHeader('Content-Type', 'text/javascript'); res.end(RAW_WORKER); });
+}
+
+async function preparePage(page) {
+  await page.evaluate(async ([src, b64]) => {
+    (0, eval)(src);
+    const bin = atob(b64);
+    window.base = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  }, [CHUNK_SOURCE, base.toString('base64')]);
+}
+
+function machine() {
+  const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown CPU';
+  let chromium = 'chromium';
+  try { chromium = execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { /* keep */ }
+  return `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ${chromium} headless; node ${process.version}; load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
+}
+
+// ---- CDP: JS heap of worker targets (hub SharedWorker, write worker) ----
+async function workerHeaps(browser) {
+  const cdp = await browser.newBrowserCDPSession();
+  const sessions = [];
+  let nextId = 1;
+  const waiting = new Map();
+  cdp.on('Target.receivedMessageFromTarget', (event) => {
+    const msg = JSON.parse(event.message);
+    const w = waiting.get(`${event.sessionId}:${msg.id}`);
+    if (w) { waiting.delete(`${event.sessionId}:${msg.id}`); w(msg.result ?? null); }
+  });
+  const seen = new Set();
+  // Workers that start during a write (the hub's write worker) are attached when they appear.
+  const attachNew = async () => {
+    const { targetInfos: now } = await cdp.send('Target.getTargets');
+    for (const t of now.filter((x) => /worker/.test(x.type) && !seen.has(x.targetId))) {
+      seen.add(t.targetId);
+      try {
+        const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false });
+        sessions.push({ name: `${t.type} ${t.url.split('/').pop()}`, sessionId });
+      } catch { /* gone */ }
+    }
+  };
+  await attachNew();
+  const send = (sessionId, method) => new Promise((resolve) => {
+    const id = nextId++;
+    waiting.set(`${sessionId}:${id}`, resolve);
+    cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) }).catch(() => resolve(null));
+    setTimeout(() => resolve(null), 2000);
+  });
+  return {
+    names: sessions.map((s) => s.name),
+    async sample() {
+      await attachNew().catch(() => {});
+      const o = {};
+      for (const s of sessions) o[s.name] = (await send(s.sessionId, 'Runtime.getHeapUsage'))?.usedSize ?? null;
+      return o;
+    },
+    close: () => cdp.detach().catch(() => {}),
+  };
+}
+
+/** Samples page heap, worker heaps and renderer PSS while `fn` runs; returns growth over idle. */
+async function withMemory(launched, page, fn) {
+  const heaps = await workerHeaps(launched.browser);
+  const pss = () => {
+    const o = {};
+    for (const p of processMemory(launched).processes) if (p.pssBytes !== null) o[p.pid] = p.pssBytes;
+    return o;
+  };
+  const idle = { page: (await getMetrics(page)).JSHeapUsedSize, workers: await heaps.sample(), pss: pss() };
+  const peak = { page: idle.page, workers: { ...idle.workers }, pss: { ...idle.pss } };
+  let on = true;
+  const sampler = (async () => {
+    while (on) {
+      try {
+        peak.page = Math.max(peak.page, (await getMetrics(page)).JSHeapUsedSize);
+        for (const [k, v] of Object.entries(await heaps.sample())) if (v !== null) peak.workers[k] = Math.max(peak.workers[k] ?? 0, v);
+        for (const [pid, v] of Object.entries(pss())) peak.pss[pid] = Math.max(peak.pss[pid] ?? 0, v);
+      } catch { /* next sample */ }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  let result;
+  try { result = await fn(); } finally { on = false; await sampler; await heaps.close(); }
+  const workers = {};
+  for (const k of Object.keys(peak.workers)) workers[k] = (peak.workers[k] ?? 0) - (idle.workers[k] ?? 0);
+  const pssGrowth = Math.max(0, ...Object.keys(peak.pss).map((pid) => peak.pss[pid] - (idle.pss[pid] ?? 0)));
+  // Workers that started during the write (the write worker) have no idle sample: their peak counts whole.
+  return { result, page: peak.page - idle.page, workers, pss: pssGrowth };
+}
+
+// ---- page-side measurements ----
+async function verifiedStore(page, run, size, hex) {
+  return page.evaluate(async ([run, size, hex]) => {
+    const t0 = performance.now();
+    const handle = await navigator.crossOriginStorage.getFileHandle({ algorithm: 'SHA-256', value: hex }, { create: true, origins: '*' });
+    const w = await handle.createWritable();
+    for (let i = 0, at = 0; at < size; i++) {
+      const c = makeChunk(window.base, run, i, size);
+      at += c.byteLength;
+      await w.write(c);
+    }
+    await w.close();
+    return performance.now() - t0;
+  }, [run, size, hex]);
+}
+
+async function rawWritable(page, run, size) {
+  return page.evaluate(async ([run, size]) => {
+    const root = await navigator.storage.getDirectory();
+    const name = `raw-${run}-${size}`;
+    const t0 = performance.now();
+    const fh = await root.getFileHandle(name, { create: true });
+    const w = await fh.createWritable();
+    for (let i = 0, at = 0; at < size; i++) {
+      const c = makeChunk(window.base, run, i, size);
+      at += c.byteLength;
+      await w.write(c);
+    }
+    await w.close();
+    const ms = performance.now() - t0;
+    await root.removeEntry(name);
+    return ms;
+  }, [run, size]);
+}
+
+/** Sync access handle in a dedicated worker of the site, then (small files) the one-shot verifier. */
+async function rawSync(page, run, size, hex, withDigest) {
+  return page.evaluate(async ([run, size, hex, withDigest]) => {
+    const worker = new Worker('/bench/raw-worker.js');
+    const name = `sync-${run}-${size}`;
+    const r = await new Promise((resolve) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.postMessage({ base: window.base, run, size, name });
+    });
+    worker.terminate();
+    const root = await navigator.storage.getDirectory();
+    if (!r.error && withDigest) {
+      const t0 = performance.now();
+      const file = await (await root.getFileHandle(name)).getFile();
+      const d = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
+      r.digestMs = performance.now() - t0;
+      r.digestOk = [...new Uint8Array(d)].map((x) => x.toString(16).padStart(2, '0')).join('') === hex;
+    }
+    await root.removeEntry(name).catch(() => {});
+    return r;
+  }, [run, size, hex, withDigest]);
+}
+
+async function hashing(page, runs) {
+  return page.evaluate(async ([total, runs]) => {
+    await new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = '/bench/hash-wasm.js';
+      s.onload = resolve;
+      s.onerror = reject;
+      document.head.append(s);
+    });
+    const { loadCore } = await import('/cos-core.mjs');
+    const core = await loadCore({ locateFile: (n) => `/${n}` });
+    const data = new Uint8Array(total);
+    for (let off = 0, i = 0; off < total; off += window.base.byteLength, i++) data.set(makeChunk(window.base, 7, i, total), off);
+    const hex = (buf) => [...new Uint8Array(buf)].map((x) => x.toString(16).padStart(2, '0')).join('');
+    const hw = await hashwasm.createSHA256();
+    const impls = {
+      'ours (Wasm, -msimd128), 4 MiB updates': () => {
+        const s = new core.Sha256Stream();
+        for (let off = 0; off < total; off += 4 << 20) s.update(data.subarray(off, off + (4 << 20)));
+        const d = s.digestHex();
+        s.delete();
+        return d;
+      },
+      'hash-wasm createSHA256(), 4 MiB updates': () => {
+        hw.init();
+        for (let off = 0; off < total; off += 4 << 20) hw.update(data.subarray(off, off + (4 << 20)));
+        return hw.digest('hex');
+      },
+      'WebCrypto subtle.digest, one-shot': async () => hex(await crypto.subtle.digest('SHA-256', data)),
+    };
+    const res = {};
+    for (const [name, fn] of Object.entries(impls)) {
+      res[name] = { ms: [], digest: await fn() };  // warm-up
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        const d = await fn();
+        res[name].ms.push(performance.now() - t0);
+        if (d !== res[name].digest) throw new Error(`${name}: digest changed`);
+      }
+    }
+    return res;
+  }, [HASH_BYTES, runs]);
+}
+
+// ---- sections ----
+async function sectionHashing(page) {
+  const res = await hashing(page, RUNS);
+  const digests = new Set(Object.values(res).map((r) => r.digest));
+  const rows = [];
+  let ours = null;
+  for (const [name, r] of Object.entries(res)) {
+    const rates = r.ms.map((ms) => mbps(HASH_BYTES, ms));
+    const s = stats(rates);
+    if (name.startsWith('ours')) ours = s.median;
+    rows.push([name, range(s), `${(s.median / ours).toFixed(2)}×`]);
+  }
+  say(`### Hashing in the page (${HASH_BYTES / MiB} MiB in memory, ${RUNS} runs after a warm-up; ${digests.size === 1 ? 'all digests equal' : 'DIGESTS DIFFER'})`);
+  say();
+  table(['implementation', 'MB/s median (min–max)', 'vs ours'], rows);
+  return ours;
+}
+
+async function sectionStore(launched, a, hashMBps) {
+  const rows = [];
+  const memory = [];
+  const stored = {};
+  let runId = 100;
+  for (const size of SIZES) {
+    const runs = size >= 5e8 ? Math.max(2, Math.ceil(RUNS / 2)) : RUNS;
+    const t = { verified: [], writable: [], sync: [], oneshot: [] };
+    for (let i = 0; i < runs; i++) {
+      const run = runId++;
+      const hex = digestOf(run, size);
+      const big = size >= 5e8;
+      const m = big
+        ? await withMemory(launched, a, () => verifiedStore(a, run, size, hex))
+        : { result: await verifiedStore(a, run, size, hex) };
+      t.verified.push(m.result);
+      if (big) memory.push(m);
+      stored[size] = hex;
+      t.writable.push(await rawWritable(a, run, size));
+      const s = await rawSync(a, run, size, hex, size <= WEBCRYPTO_MAX);
+      if (s.error) throw new Error(`sync access handle: ${s.error}`);
+      t.sync.push(s.ms);
+      if (s.digestMs !== undefined) {
+        if (!s.digestOk) throw new Error('WebCrypto digest mismatch');
+        t.oneshot.push(s.ms + s.digestMs);
+      }
+    }
+    const rate = (ms) => stats(ms.map((x) => mbps(size, x)));
+    const v = rate(t.verified);
+    const w = rate(t.writable);
+    const y = rate(t.sync);
+    const fastest = Math.max(w.median, y.median);
+    const bound = Math.min(fastest, hashMBps);
+    rows.push([`${label(size)} ×${runs}`, range(v), range(w), range(y),
+      t.oneshot.length ? range(rate(t.oneshot)) : '—',
+      `${(v.median / bound).toFixed(2)}× of ${fmt(bound)}`]);
+  }
+  say(`### Store: verified (navigator.crossOriginStorage, hub) vs raw OPFS of the site, MB/s median (min–max)`);
+  say();
+  say(`Each row writes fresh bytes in ${CHUNK / MiB} MiB \`write()\` calls generated in the page (a copy of a base chunk).`);
+  say(`"verified" is getFileHandle(create) → createWritable → write… → close (resolves after the hub verified and committed).`);
+  say(`"sync + WebCrypto" is the sync-handle write followed by \`getFile()\` → \`arrayBuffer()\` → \`subtle.digest\` (files ≤ ${WEBCRYPTO_MAX / 1e6} MB).`);
+  say(`Target: verified ≥ 0.9 × min(fastest raw, Wasm SHA-256 in the page = ${fmt(hashMBps)} MB/s).`);
+  say();
+  table(['size', 'verified', 'raw createWritable (page)', 'raw sync handle (worker)', 'sync + WebCrypto digest', 'verified / min(raw, hash)'], rows);
+  if (memory.length) {
+    const mb = (x) => (x / MiB).toFixed(1);
+    const names = [...new Set(memory.flatMap((m) => Object.keys(m.workers)))];
+    say(`### Memory while storing ${label(SIZES[SIZES.length - 1])} (growth over idle, MiB; per run)`);
+    say();
+    table(['run', 'page JS heap', ...names.map((n) => `${n} JS heap`), 'largest process PSS growth'],
+      memory.map((m, i) => [String(i + 1), mb(m.page), ...names.map((n) => (m.workers[n] === undefined ? '—' : mb(m.workers[n]))), mb(m.pss)]));
+  }
+  return stored;
+}
+
+async function sectionCacheHit(launched, a, stored) {
+  // A 1 KB entry too; site A stores it, site B reads every size.
+  const kb = 1000;
+  const kbHex = digestOf(1, kb);
+  await verifiedStore(a, 1, kb, kbHex);
+  const entries = [[kb, kbHex], ...Object.entries(stored).map(([s, h]) => [Number(s), h])];
+  const { page: b } = await openSite(launched, server, 'site-b.test');
+  const rows = [];
+  for (const [size, hex] of entries) {
+    const r = await b.evaluate(async ([hex, size, runs]) => {
+      const hash = { algorithm: 'SHA-256', value: hex };
+      const cos = [];
+      let file;
+      for (let i = 0; i < runs + 1; i++) {
+        const t0 = performance.now();
+        file = await (await navigator.crossOriginStorage.getFileHandle(hash)).getFile();
+        await file.slice(0, 1).arrayBuffer();
+        if (i > 0) cos.push(performance.now() - t0);  // the first one is the site's first probe
+      }
+      if (file.size !== size) throw new Error(`size ${file.size} != ${size}`);
+      const cache = await caches.open('bench');
+      const url = `/bench/blob-${hex}`;
+      await cache.put(url, new Response(file, { headers: { 'Content-Type': 'application/octet-stream' } }));
+      const cached = [];
+      for (let i = 0; i < runs + 1; i++) {
+        const t0 = performance.now();
+        const res = await cache.match(url);
+        const reader = res.body.getReader();
+        await reader.read();
+        await reader.cancel();
+        if (i > 0) cached.push(performance.now() - t0);
+      }
+      await cache.delete(url);
+      return { cos, cached };
+    }, [hex, size, HIT_RUNS]);
+    const c = stats(r.cos);
+    const k = stats(r.cached);
+    rows.push([label(size), range(c, 2), range(k, 2), `${(c.median / k.median).toFixed(2)}×`]);
+  }
+  await b.close();
+  say(`### Cache hit from another site (site B reads what site A stored), ms median (min–max) of ${HIT_RUNS}`);
+  say();
+  say('"COS": `getFileHandle(hash)` → `getFile()` → `file.slice(0, 1).arrayBuffer()`. "Cache API": site B\'s own `caches.match(url)` → first `body` read.');
+  say();
+  table(['size', 'COS hit', 'own Cache API hit', 'COS / Cache API'], rows);
+}
+
+/** A 10k-entry journal (one commit record per entry) and one 1 KB blob site-a.test stores. */
+async function seedJournal(siteAOrigin) {
+  const core = await loadCore();
+  const ix = new core.raw.Index();
+  const blob = Buffer.alloc(1000, 7);
+  const blobHex = createHash('sha256').update(blob).digest('hex');
+  const parts = [];
+  const now = Date.now();
+  for (let n = 0; n < JOURNAL_ENTRIES; n++) {
+    const hex = n === 0 ? blobHex : createHash('sha256').update(`journal-${n}`).digest('hex');
+    const writer = n === 0 ? siteAOrigin : `https://app${n % 50}.example${n % 50}.com`;
+    ix.commit(hex, n === 0 ? blob.length : 1000 + n, 'application/octet-stream', writer,
+      { global: n % 10 === 0, origins: n % 3 === 0 ? ['https://partner.org'] : [] }, null, now - n);
+    parts.push(Buffer.from(ix.takePendingJournalBytes()));
+  }
+  ix.delete();
+  const journal = Buffer.concat(parts);
+  const check = new core.raw.Index();
+  const opened = check.open(journal);
+  check.delete();
+  if (Number(opened.entries) !== JOURNAL_ENTRIES) throw new Error(`journal replays ${opened.entries} entries`);
+  return { journal, blob, blobHex };
+}
+
+async function sectionFirstCall() {
+  const siteA = server.origin('site-a.test');
+  const { journal, blob, blobHex } = await seedJournal(siteA);
+  server.route('hub.test', '/bench/journal.bin', (req, res) => res.end(journal));
+  server.route('hub.test', '/bench/blob.bin', (req, res) => res.end(blob));
+  server.route('hub.test', '/bench/seed.html', (req, res) => {
+    res.setHeader('Content-Type', 'text/html');
+    res.end(`<!doctype html><script type="module">
+      const root = await navigator.storage.getDirectory();
+      const put = async (dir, name, url) => { const w = await (await dir.getFileHandle(name, { create: true })).createWritable(); await w.write(await (await fetch(url)).arrayBuffer()); await w.close(); };
+      await put(root, 'journal', '/bench/journal.bin');
+      const blobs = await (await root.getDirectoryHandle('blobs', { create: true })).getDirectoryHandle('sha256', { create: true });
+      await put(blobs, '${blobHex}', '/bench/blob.bin');
+      document.title = 'seeded';
+    </script>`);
+  });
+  const hubUrl = server.url('hub.test', '/');
+  server.route('site-a.test', '/bench/first.html', (req, res) => {
+    res.setHeader('Content-Type', 'text/html');
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(`<!doctype html><meta charset="utf-8">
+<script>window.t0 = performance.now();</script>
+<script src="/cos-polyfill.js" data-hub="${hubUrl}"></script>
+<script>
+  const t1 = performance.now();
+  const hash = { algorithm: 'SHA-256', value: '${blobHex}' };
+  window.first = navigator.crossOriginStorage.getFileHandle(hash).then(async () => {
+    const t2 = performance.now();
+    await navigator.crossOriginStorage.getFileHandle(hash);
+    const frame = performance.getEntriesByType('resource').find((e) => e.name.includes('frame.html'));
+    return { script: t1 - window.t0, first: t2 - window.t0, second: performance.now() - t2, frameLoaded: frame ? frame.responseEnd - window.t0 : null };
+  }, (e) => ({ error: e.name + ': ' + e.message }));
+</script>`);
+  });
+  const launched = await launchBrowser({ mode: 'cookies-allowed' });
+  const rows = { cold: [], warm: [] };
+  try {
+    const seed = await launched.newPage(server.url('hub.test', '/bench/seed.html'));
+    await seed.waitForFunction(() => document.title === 'seeded', null, { timeout: 30_000 });
+    await seed.close();
+    const cdp = await launched.browser.newBrowserCDPSession();
+    const hubWorkerAlive = async () => (await cdp.send('Target.getTargets')).targetInfos.some((t) => t.type === 'shared_worker');
+    const once = async () => {
+      const page = await launched.newPage(server.url('site-a.test', '/bench/first.html'));
+      const r = await page.evaluate(() => window.first);
+      if (r.error) throw new Error(`first call: ${r.error}`);
+      return { page, r };
+    };
+    for (let i = 0; i < FIRST_RUNS; i++) {
+      for (let w = 0; w < 100 && await hubWorkerAlive(); w++) await new Promise((res) => setTimeout(res, 100));
+      const cold = await once();
+      rows.cold.push(cold.r);
+      // Warm hub: the worker is already running (the cold page keeps it alive).
+      const warm = await once();
+      rows.warm.push(warm.r);
+      await warm.page.close();
+      await cold.page.close();
+    }
+    await cdp.detach();
+  } finally {
+    await launched.close();
+  }
+  const col = (xs, k) => { const v = xs.map((r) => r[k]).filter((x) => typeof x === 'number'); return v.length ? range(stats(v), 1) : '—'; };
+  say(`### First call: script tag → first resolved getFileHandle (site A's own 1 KB entry; hub journal of ${JOURNAL_ENTRIES} entries), ms median (min–max) of ${FIRST_RUNS}`);
+  say();
+  say('"cold": no hub worker running (frame load, storage access, worker start, Wasm init, journal replay). "warm": the same page while another tab keeps the hub worker alive. Server sends `Cache-Control: no-store`.');
+  say();
+  table(['hub', 'script executed', 'frame.html loaded', 'first getFileHandle resolved', 'second call'],
+    ['cold', 'warm'].map((k) => [k, col(rows[k], 'script'), col(rows[k], 'frameLoaded'), col(rows[k], 'first'), col(rows[k], 'second')]));
+}
+
+// ---- main ----
+const command = 'BENCH=browser npm run bench';
+say(`## Browser benchmark (\`${command}\`, or \`node tools/bench/browser.mjs\`)`);
+say();
+say(`${new Date().toISOString()}; ${machine()}; BENCH_RUNS=${RUNS}`);
+say();
+try {
+  const launched = await launchBrowser({ mode: 'cookies-allowed' });
+  try {
+    const { page: a, status } = await openSite(launched, server, 'site-a.test');
+    if (status !== 'shared') throw new Error(`hub status ${status}, expected shared`);
+    await preparePage(a);
+    const hashMBps = await sectionHashing(a);
+    const stored = await sectionStore(launched, a, hashMBps);
+    await sectionCacheHit(launched, a, stored);
+  } finally {
+    await launched.close();
+  }
+  await sectionFirstCall();
+} finally {
+  await server.close();
+}
+if (process.env.BENCH_WRITE_MD === '1') {
+  const file = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
+  const doc = readFileSync(file, 'utf8');
+  const start = doc.indexOf('<!-- browser:begin -->');
+  const end = doc.indexOf('<!-- browser:end -->');
+  if (start < 0 || end < 0) throw new Error('docs/benchmarks.md has no browser markers');
+  writeFileSync(file, `${doc.slice(0, start)}<!-- browser:begin -->\n${out.join('\n')}\n${doc.slice(end)}`);
+  console.log('wrote docs/benchmarks.md');
+}
