@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 for p in build-essential cmake clang libclang-rt-14-dev libsodium-dev libgtest-dev googletest \
-         publicsuffix emscripten chromium dpkg-dev openssl; do
+         publicsuffix emscripten chromium dpkg-dev openssl xvfb xdotool x11-apps; do
   have_pkg "$p" || need_apt+=("$p")
 done
 # Node may come from another repository that bundles npm; only ask Debian when it is missing.

@@ -106,7 +106,9 @@ process.on('exit', () => {
  *   mode: 'default' | 'cookies-allowed' | 'seeded-grant'   (see preferencesFor)
  *   hubSite = 'hub.test', embeddingSites = ['site-a.test', 'site-b.test']  (for seeded-grant)
  *   preferences: extra Preferences object deep-merged over the mode's
- *   headless = true (false for a headful run under Xvfb; needs DISPLAY)
+ *   headless = true (false for a headful run under Xvfb; needs DISPLAY, e.g. lib/display.js)
+ *   windowSize = [1280, 900] (headful: the window is placed at 0,0 with this size, so screen
+ *     pixel = page CSS pixel + the top chrome's height; no window manager runs under Xvfb)
  *   certs = ensureCerts(); certMode = 'spki' (trust only our leaf) | 'ignore-all' | 'none'
  *   resolverRules = 'MAP *.test 127.0.0.1'
  *   extraArgs = [], executable = CHROMIUM, env = {}, startTimeoutMs = 30000
@@ -119,6 +121,7 @@ export async function launchBrowser({
   embeddingSites = ['site-a.test', 'site-b.test'],
   preferences = {},
   headless = true,
+  windowSize = [1280, 900],
   certs = ensureCerts(),
   certMode = 'spki',
   resolverRules = 'MAP *.test 127.0.0.1',
@@ -136,7 +139,9 @@ export async function launchBrowser({
     JSON.stringify(preferencesFor(mode, { hubSite, embeddingSites, extra: preferences })));
 
   const args = [
-    ...(headless ? ['--headless'] : []),
+    ...(headless ? ['--headless']
+      // Headful: a known window geometry for xdotool, and no OS keyring (no D-Bus under Xvfb).
+      : ['--window-position=0,0', `--window-size=${windowSize[0]},${windowSize[1]}`, '--password-store=basic']),
     '--no-sandbox',
     '--disable-gpu',
     '--disable-quic',

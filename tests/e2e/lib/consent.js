@@ -89,9 +89,16 @@ export async function consentBoxShown(page) {
  */
 export async function startConsent(page) {
   await page.evaluate(() => {
+    window.__consentSettled = false;
     window.__consent = navigator.crossOriginStorage.polyfill.showConsent()
-      .then((s) => `ok:${s}`, (e) => `err:${e.name}:${e.message}`);
+      .then((s) => `ok:${s}`, (e) => `err:${e.name}:${e.message}`)
+      .finally(() => { window.__consentSettled = true; });
   });
+}
+
+/** Whether the showConsent() started by startConsent() has settled (without waiting). */
+export function consentSettled(page) {
+  return page.evaluate(() => window.__consentSettled);
 }
 
 /** The outcome of startConsent(), waiting for it. */
