@@ -94,14 +94,17 @@ async function consentWithPrompt(h, site, label) {
   assert.equal(await consentSettled(site.page), false, 'showConsent() waits for the user\'s answer');
   // Chromium ignores clicks on a prompt that just appeared (accidental-click protection), so a
   // click may need repeating; pacing only, nothing timed is asserted.
+  let clicks = 0;
   for (let attempt = 0; attempt < 4 && !(await consentSettled(site.page)); attempt++) {
     await sleep(800);
     if (promptButtons(h.display.capture(), { top: h.chrome.y }).length !== 2) break;
     h.display.click(allowPrompt.cx, allowPrompt.cy);
+    clicks++;
     for (let i = 0; i < 20 && !(await consentSettled(site.page)); i++) await sleep(100);
   }
   const outcome = await consentOutcome(site.page);
   h.shot(`${label}-3-after-allow`);
+  console.log(`${label}: ${clicks} click(s) on the prompt's Allow at (${allowPrompt.cx}, ${allowPrompt.cy}) → ${outcome}`);
   return outcome;
 }
 
