@@ -10,8 +10,8 @@ namespace {
 
 using journal::RecordType;
 
-template <typename T>
-bool contains_value(const std::vector<T>& v, const T& x) {
+template <typename List, typename T>
+bool contains_value(const List& v, const T& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
@@ -36,7 +36,9 @@ void Index::set_policy(const IndexPolicy& policy) {
 
 void Index::reset_state() {
   entries_.clear();
-  lru_.clear();
+  lru_head_ = lru_tail_ = nullptr;
+  lru_deferred_ = false;
+  lru_unsorted_ = false;
   names_.clear();
   name_site_.clear();
   name_ids_.clear();
@@ -143,7 +145,7 @@ uint32_t Index::journal_name(NameId id) {
 
 // ---------------------------------------------------------------- appliers
 
-void Index::set_storer_sites(Entry* e, std::vector<NameId> sites, uint64_t size) {
+void Index::set_storer_sites(Entry* e, const IdList& sites, uint64_t size) {
   for (NameId s : e->storer_sites) {
     SiteState& st = sites_[s];
     st.entries_stored -= 1;
@@ -154,51 +156,104 @@ void Index::set_storer_sites(Entry* e, std::vector<NameId> sites, uint64_t size)
     st.entries_stored += 1;
     st.bytes_stored += size;
   }
-  e->storer_sites = std::move(sites);
+  e->storer_sites = sites;
 }
 
-void Index::apply_put(const HashId& id, journal::PutRecord put) {
+void Index::apply_put(const HashId& id, const journal::PutRecord& put) {
   auto [it, inserted] = entries_.try_emplace(id);
   Entry& e = it->second;
-  std::vector<NameId> sites;
+  IdList sites;
   for (NameId o : put.storers) {
     NameId s = origin_site(o);
     if (s == kNoName) s = o;  // only a hostile journal names a non-origin as storer
     if (!contains_value(sites, s)) sites.push_back(s);
   }
   if (inserted) {
+    e.id = &it->first;
     e.created_ms = put.created_ms;
     e.last_access_ms = put.last_access_ms;
-    lru_.insert(lru_.end(), {e.last_access_ms, id});  // replay is mostly in LRU order
+    lru_link(&e);
   } else {
     used_bytes_ -= e.size;
-    touch(id, &e, put.last_access_ms);
+    touch(&e, put.last_access_ms);
   }
-  set_storer_sites(&e, std::move(sites), put.size);
+  set_storer_sites(&e, sites, put.size);
   e.size = put.size;
   used_bytes_ += e.size;
   e.content_type = put.content_type == 0 ? kNoName : put.content_type - 1;
   e.global = put.global;
-  e.storers = std::move(put.storers);
-  e.listed = std::move(put.listed);
+  e.storers.assign(put.storers.begin(), put.storers.end());
+  e.listed.assign(put.listed.begin(), put.listed.end());
 }
 
 void Index::apply_remove(const HashId& id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   Entry& e = it->second;
-  set_storer_sites(&e, {}, 0);
+  set_storer_sites(&e, IdList{}, 0);
   used_bytes_ -= e.size;
-  lru_.erase({e.last_access_ms, id});
+  lru_unlink(&e);
   dirty_readers_.erase(id);
   entries_.erase(it);
 }
 
-void Index::touch(const HashId& id, Entry* e, int64_t at_ms) {
+namespace {
+template <typename E>
+bool lru_before(const E* a, const E* b) {  // a sorts before b: (last access, digest)
+  if (a->last_access_ms != b->last_access_ms) return a->last_access_ms < b->last_access_ms;
+  return a->id->digest < b->id->digest;
+}
+}  // namespace
+
+void Index::lru_link(Entry* e) {
+  // Walk back from the most recent: O(1) when the clock moves forward, as it does.
+  Entry* after = lru_tail_;
+  if (lru_deferred_) {
+    if (after && lru_before(e, after)) lru_unsorted_ = true;
+  } else {
+    while (after && lru_before(e, after)) after = after->lru_prev;
+  }
+  e->lru_prev = after;
+  e->lru_next = after ? after->lru_next : lru_head_;
+  if (e->lru_next)
+    e->lru_next->lru_prev = e;
+  else
+    lru_tail_ = e;
+  if (after)
+    after->lru_next = e;
+  else
+    lru_head_ = e;
+}
+
+void Index::lru_unlink(Entry* e) {
+  (e->lru_prev ? e->lru_prev->lru_next : lru_head_) = e->lru_next;
+  (e->lru_next ? e->lru_next->lru_prev : lru_tail_) = e->lru_prev;
+  e->lru_prev = e->lru_next = nullptr;
+}
+
+void Index::lru_sort() {
+  lru_deferred_ = false;
+  // Unlinking keeps a sorted list sorted, so only an append out of order unsorts it.
+  if (!lru_unsorted_) return;
+  lru_unsorted_ = false;
+  std::vector<Entry*> order;
+  order.reserve(entries_.size());
+  for (Entry* e = lru_head_; e; e = e->lru_next) order.push_back(e);
+  std::sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) { return lru_before(a, b); });
+  lru_head_ = lru_tail_ = nullptr;
+  for (Entry* e : order) {
+    e->lru_prev = lru_tail_;
+    e->lru_next = nullptr;
+    (lru_tail_ ? lru_tail_->lru_next : lru_head_) = e;
+    lru_tail_ = e;
+  }
+}
+
+void Index::touch(Entry* e, int64_t at_ms) {
   if (at_ms <= e->last_access_ms) return;
-  lru_.erase({e->last_access_ms, id});
+  lru_unlink(e);
   e->last_access_ms = at_ms;
-  lru_.insert({at_ms, id});
+  lru_link(e);
 }
 
 void Index::apply_reader(const HashId& id, NameId origin, int64_t last, uint64_t count,
@@ -208,7 +263,7 @@ void Index::apply_reader(const HashId& id, NameId origin, int64_t last, uint64_t
   Entry& e = it->second;
   auto r = std::find_if(e.readers.begin(), e.readers.end(),
                         [origin](const Reader& x) { return x.origin == origin; });
-  touch(id, &e, last);  // a forgotten reader's access still happened
+  touch(&e, last);  // a forgotten reader's access still happened
   if (count == 0) {
     if (r != e.readers.end()) e.readers.erase(r);
     return;
@@ -249,7 +304,9 @@ void Index::emit_put(const HashId& id, const Entry& e) {
   put.last_access_ms = e.last_access_ms;
   put.content_type = e.content_type == kNoName ? 0 : journal_name(e.content_type) + 1;
   put.global = e.global;
+  put.storers.reserve(e.storers.size());
   for (NameId o : e.storers) put.storers.push_back(journal_name(o));
+  put.listed.reserve(e.listed.size());
   for (NameId o : e.listed) put.listed.push_back(journal_name(o));
   std::vector<uint8_t> payload;
   journal::encode(put, &payload);
@@ -337,10 +394,9 @@ std::vector<uint8_t> Index::compact(int64_t now_ms) {
 
   emit(RecordType::kSnapshotBegin, {});
   uint64_t begin_seq = seq_;
-  for (const auto& [last, id] : lru_) {  // oldest first, so replay rebuilds the same order
-    const Entry& e = entries_.at(id);
-    emit_put(id, e);
-    for (const Reader& r : e.readers) emit_reader(id, r);
+  for (const Entry* e = lru_head_; e; e = e->lru_next) {  // oldest first: replay keeps it
+    emit_put(*e->id, *e);
+    for (const Reader& r : e->readers) emit_reader(*e->id, r);
   }
   std::vector<NameId> site_ids;
   for (auto& [site, s] : sites_) site_ids.push_back(site);
@@ -385,7 +441,7 @@ Status Index::apply_record(const journal::RecordView& rec) {
       return Status::kOk;
     }
     case RecordType::kPut: {
-      journal::PutRecord r;
+      journal::PutRecord& r = scratch_put_;  // no allocation per record once warmed up
       if (!journal::decode(p, n, &r)) return Status::kCorrupt;
       for (auto* list : {&r.storers, &r.listed})
         for (uint32_t& jid : *list)
@@ -397,7 +453,7 @@ Status Index::apply_record(const journal::RecordView& rec) {
       }
       HashId id;
       id.digest = r.digest;
-      apply_put(id, std::move(r));
+      apply_put(id, r);
       return Status::kOk;
     }
     case RecordType::kRemove: {
@@ -464,6 +520,9 @@ OpenStats Index::open(const uint8_t* data, size_t size) {
   st.generation = header.generation;
   // A Put is at least ~50 bytes: sizing the table once avoids rehashing during replay.
   entries_.reserve(size / 64);
+  // Records append to the LRU list as they come; one sort at the end if they came out
+  // of order (a log's usage records are flushed in digest order), never O(n) per record.
+  lru_deferred_ = true;
   size_t pos = journal::kHeaderBytes;
   uint64_t snapshot_begin_seq = 0;
   while (pos < size) {
@@ -489,6 +548,7 @@ OpenStats Index::open(const uint8_t* data, size_t size) {
     pos += consumed;
     ++st.records;
   }
+  lru_sort();
   // Replay is not usage: nothing it rebuilt needs to be written again.
   dirty_readers_.clear();
   dirty_probes_.clear();
@@ -604,8 +664,8 @@ CommitResult Index::commit(const HashId& id, uint64_t size, std::string_view con
     next.last_access_ms = e.last_access_ms;
     next.content_type = e.content_type == kNoName ? 0 : e.content_type + 1;
     next.global = e.global;
-    next.storers = e.storers;
-    next.listed = e.listed;
+    next.storers.assign(e.storers.begin(), e.storers.end());
+    next.listed.assign(e.listed.begin(), e.listed.end());
   } else {
     next.created_ms = now_ms;
     next.last_access_ms = now_ms;
@@ -635,7 +695,7 @@ CommitResult Index::commit(const HashId& id, uint64_t size, std::string_view con
   }
 
   if (changed) {
-    apply_put(id, std::move(next));
+    apply_put(id, next);
     emit_put(id, entries_.at(id));
   }
   // Last access is max(created, served reads): both are durable, so the LRU order
@@ -768,10 +828,11 @@ ReserveResult Index::reserve(uint64_t bytes, std::string_view writer_origin) {
   std::unordered_set<HashId, HashIdHash> chosen;
   auto pick = [&](auto&& eligible, uint64_t need) {
     uint64_t freed = 0;
-    for (const auto& [last, id] : lru_) {
+    for (const Entry* lru = lru_head_; lru; lru = lru->lru_next) {
       if (freed >= need) break;
+      const HashId& id = *lru->id;
       if (chosen.count(id) || pins_.count(id)) continue;
-      const Entry& e = entries_.at(id);
+      const Entry& e = *lru;
       if (!eligible(e)) continue;
       chosen.insert(id);
       victims.push_back(id);
@@ -853,10 +914,10 @@ uint64_t Index::forget_origin(std::string_view origin_text) {
       next.last_access_ms = e.last_access_ms;
       next.content_type = e.content_type == kNoName ? 0 : e.content_type + 1;
       next.global = e.global;
-      next.listed = e.listed;
+      next.listed.assign(e.listed.begin(), e.listed.end());
       for (NameId s : e.storers)
         if (s != o.origin) next.storers.push_back(s);
-      apply_put(id, std::move(next));
+      apply_put(id, next);
       emit_put(id, entries_.at(id));
       hit = true;
     }

@@ -5,11 +5,11 @@
 // the hub worker appends to its OPFS file. Design notes: docs/index.md, docs/journal.md.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -195,17 +195,73 @@ class Index {
     uint64_t count;
     uint64_t bytes;
   };
+  // A short list of NameIds kept inline: an entry usually has one storer, one storing
+  // site and zero to two listed origins, so these need no allocation of their own.
+  class IdList {
+   public:
+    static constexpr uint32_t kInline = 2;
+    IdList() = default;
+    IdList(const IdList& o) { assign(o.begin(), o.end()); }
+    IdList& operator=(const IdList& o) {
+      if (this != &o) assign(o.begin(), o.end());
+      return *this;
+    }
+    ~IdList() {
+      if (cap_ > kInline) delete[] heap_;
+    }
+    const NameId* begin() const { return cap_ > kInline ? heap_ : inline_; }
+    const NameId* end() const { return begin() + size_; }
+    NameId* begin() { return cap_ > kInline ? heap_ : inline_; }
+    NameId* end() { return begin() + size_; }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    NameId operator[](size_t i) const { return begin()[i]; }
+    void clear() { size_ = 0; }
+    void push_back(NameId v) {
+      if (size_ == cap_) grow(cap_ * 2);
+      begin()[size_++] = v;
+    }
+    template <typename It>
+    void assign(It first, It last) {
+      size_t n = static_cast<size_t>(last - first);
+      size_ = 0;
+      if (n > cap_) grow(static_cast<uint32_t>(n));
+      NameId* d = begin();
+      for (; first != last; ++first) *d++ = *first;
+      size_ = static_cast<uint32_t>(n);
+    }
+
+   private:
+    void grow(uint32_t cap) {
+      NameId* fresh = new NameId[cap];
+      std::copy(begin(), end(), fresh);
+      if (cap_ > kInline) delete[] heap_;
+      heap_ = fresh;
+      cap_ = cap;
+    }
+    uint32_t size_ = 0;
+    uint32_t cap_ = kInline;
+    union {
+      NameId inline_[kInline];
+      NameId* heap_;
+    };
+  };
   struct Entry {
     uint64_t size = 0;
-    NameId content_type = kNoName;
     int64_t created_ms = 0;
     int64_t last_access_ms = 0;
+    // The LRU order is an intrusive doubly-linked list through the entries, oldest
+    // first, ordered by (last access, digest). `id` points at the map's key (stable).
+    Entry* lru_prev = nullptr;
+    Entry* lru_next = nullptr;
+    const HashId* id = nullptr;
+    NameId content_type = kNoName;
     bool global = false;
-    std::vector<NameId> storers;
-    std::vector<NameId> storer_sites;  // the same-site baseline, derived from storers
-    std::vector<NameId> listed;
-    std::vector<Reader> readers;
     bool readers_dirty = false;
+    IdList storers;
+    IdList storer_sites;  // the same-site baseline, derived from storers
+    IdList listed;
+    std::vector<Reader> readers;
   };
   struct Pin {
     uint32_t reads = 0;
@@ -234,12 +290,16 @@ class Index {
   uint32_t journal_name(NameId id);  // emits a Name record the first time
 
   // Every durable change goes through these appliers, for live calls and replay alike.
-  void apply_put(const HashId& id, journal::PutRecord put);  // put holds NameIds
+  void apply_put(const HashId& id, const journal::PutRecord& put);  // put holds NameIds
   void apply_remove(const HashId& id);
   void apply_reader(const HashId& id, NameId origin, int64_t last, uint64_t count, uint64_t bytes);
   void apply_probe(NameId site, const HashId& id, int64_t at_ms);
-  void set_storer_sites(Entry* e, std::vector<NameId> sites, uint64_t size);
-  void touch(const HashId& id, Entry* e, int64_t at_ms);  // moves it in the LRU order
+  void set_storer_sites(Entry* e, const IdList& sites, uint64_t size);
+  void touch(Entry* e, int64_t at_ms);  // moves it in the LRU order
+  // LRU list: link in order (or at the tail while replay defers the ordering), unlink.
+  void lru_link(Entry* e);
+  void lru_unlink(Entry* e);
+  void lru_sort();  // restores (last access, digest) order after a deferred replay
 
   void emit(journal::RecordType type, const std::vector<uint8_t>& payload);
   void emit_put(const HashId& id, const Entry& e);
@@ -267,7 +327,11 @@ class Index {
   uint64_t grease_state_ = 0;
 
   std::unordered_map<HashId, Entry, HashIdHash> entries_;
-  std::set<std::pair<int64_t, HashId>> lru_;  // (last access, hash), oldest first
+  Entry* lru_head_ = nullptr;  // least recently used
+  Entry* lru_tail_ = nullptr;  // most recently used
+  bool lru_deferred_ = false;  // open() appends at the tail; lru_sort() fixes the order
+  bool lru_unsorted_ = false;  // an append while deferred broke the order
+  journal::PutRecord scratch_put_;  // reused by replay: its id lists keep their capacity
   std::unordered_map<HashId, Pin, HashIdHash> pins_;
   std::unordered_set<HashId, HashIdHash> phl_;
 
