@@ -151,11 +151,22 @@ export function startHubFrame(options = {}) {
         ready = true;
         clearTimeout(timer);
         if (notice.lock && locks?.request) watchLiveness(conn, locks, notice.lock);
-        resolve(conn);
+        attachLifetime(conn, locks).finally(() => resolve(conn));
       };
       conn.port.onmessageerror = () => console.warn('[cos-hub] a worker message could not be deserialised');
       conn.port.start();
     });
+  }
+
+  // The frame holds a Web Lock for its whole life and names it to the worker, which waits
+  // on it: being granted it means this frame (its tab) is gone and its writes are abandoned.
+  async function attachLifetime(conn, locks) {
+    if (!locks?.request) return;
+    const lock = `cos-frame-${crypto.randomUUID()}`;
+    await new Promise((held) => {
+      locks.request(lock, () => { held(); return new Promise(() => {}); }).catch(() => held());
+    });
+    conn.port.postMessage(makeNotice('attach', { lock }));
   }
 
   // The worker holds the named Web Lock for its whole life; being granted it means it died.

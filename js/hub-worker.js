@@ -3,7 +3,7 @@
 // `origin` the hub frame stamps on each request: only hub-origin documents can connect.
 
 import { loadCore } from '../dist/cos-core.mjs';
-import { parseRequest, makeReply, makeErrorReply, makeNotice } from './protocol.js';
+import { parseRequest, makeReply, makeErrorReply, makeNotice, classify, parseNotice } from './protocol.js';
 import { errorFromStatus, makeError, notFoundError } from './errors.js';
 import { OpfsStore } from './opfs-store.js';
 import { HubIndex } from './hub-index.js';
@@ -91,7 +91,6 @@ self.onconnect = (event) => {
   const port = event.ports[0];
   const conn = { port, writes: new Map(), nextWriteId: 1 };
   port.onmessage = (e) => routeManagement(conn, e.data) || dispatch(conn, e.data);
-  port.addEventListener('close', () => abandonAll(conn));  // Chromium fires it when the frame goes away
   port.start();
   ready.then(
     () => port.postMessage(makeNotice('ready', { version: VERSION, lock: LIFE_LOCK })),
@@ -100,6 +99,7 @@ self.onconnect = (event) => {
 };
 
 async function dispatch(conn, message) {
+  if (classify(message) === 'notice') return onFrameNotice(conn, message);
   let request;
   try {
     request = parseRequest(message, 'frame');
@@ -115,6 +115,21 @@ async function dispatch(conn, message) {
   } catch (err) {
     conn.port.postMessage(makeErrorReply(request.id, err));
   }
+}
+
+// Chromium fires no close event on a SharedWorker's ports: the frame names a Web Lock it
+// holds for its whole life, and being granted that lock means the frame is gone.
+function onFrameNotice(conn, message) {
+  let notice;
+  try {
+    notice = parseNotice(message, 'hubFrame');
+  } catch (err) {
+    log(`dropped a malformed notice: ${err.message}`);
+    return;
+  }
+  if (notice.type !== 'attach' || conn.lifetimeLock) return;
+  conn.lifetimeLock = notice.lock;
+  navigator.locks.request(notice.lock, () => abandonAll(conn)).catch(() => {});
 }
 
 function statusError(core, status) {

@@ -153,6 +153,8 @@ function wireError(value, path) {
 }
 
 const hubStatus = oneOf(HUB_STATUSES);
+const FRAME_LOCK = /^cos-frame-[0-9a-f-]{36}$/;
+const frameLock = (value, path) => (typeof value === 'string' && FRAME_LOCK.test(value) ? value : fail(path, 'must be a cos-frame-<uuid> lock name'));
 const access = oneOf(['shared', 'partitioned']);
 
 // ---- the message table ----
@@ -185,6 +187,12 @@ export const NOTICES = Object.freeze({
     // `lock`: a Web Lock the worker holds for its whole life (the frame's liveness watch).
     ready: { fields: {}, optional: { version: text(64), lock: text(64) } },
     progress: { fields: { writeId: positiveId, loaded: uint }, optional: {} },
+  },
+  // The hub frame to the hub worker: `lock` is a Web Lock the frame holds for its whole
+  // life; the worker waits on it to learn that the frame (its tab) is gone, since Chromium
+  // fires no close event on a SharedWorker's ports.
+  hubFrame: {
+    attach: { fields: { lock: frameLock }, optional: {} },
   },
   frame: {
     // `reason`: why storage is partitioned (the browser's refusal), for the page's diagnostic.

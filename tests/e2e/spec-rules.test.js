@@ -715,12 +715,9 @@ describe('policy: quota 1 MiB', () => {
     });
   });
 
-  // Chromium 156 has no MessagePort close event (measured: no onclose on a SharedWorker's
-  // port, the listener never fires), so the worker learns of a closed tab only by its idle
-  // timer (10 min). Needs the frame to hold a lifetime Web Lock the worker can watch.
-  test('a write abandoned by a closed tab gives its quota reservation back', {
-    todo: 'no MessagePort close event in Chromium; needs a frame lifetime lock (js/hub-frame.js)',
-  }, async () => {
+  // Chromium 156 has no MessagePort close event on a SharedWorker's port, so the hub frame
+  // holds a lifetime Web Lock and names it to the worker, which waits on it.
+  test('a write abandoned by a closed tab gives its quota reservation back', async () => {
     await withPolicy({ quotaBytes: QUOTA }, null, async (launched) => {
       const a = await site(launched, 'site-a.test');
       const c = await site(launched, 'site-b.test');
