@@ -132,6 +132,7 @@ export function serveInspector(server) {
 /**
  * Lists the hub store from a top-level hub.test page: blob names with their SHA-256
  * (so a poisoned blob, whose bytes do not match its name, shows), tmp/ names, journal size.
+ * `hashBlobs`: true (all), false (none) or a list of the blob names to hash.
  */
 export async function inspectStore(launched, server, { hashBlobs = true } = {}) {
   const page = await launched.newPage(server.url('hub.test', '/inspect.html'));
@@ -149,7 +150,7 @@ export async function inspectStore(launched, server, { hashBlobs = true } = {}) 
       for (const name of blobsDir ? await names(blobsDir) : []) {
         const f = await (await blobsDir.getFileHandle(name)).getFile();
         let hex = null;
-        if (hashBlobs) {
+        if (hashBlobs === true || (Array.isArray(hashBlobs) && hashBlobs.includes(name))) {
           const d = await crypto.subtle.digest('SHA-256', await f.arrayBuffer());
           hex = [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
         }
@@ -181,4 +182,35 @@ export function summarize(values) {
   const r = (x) => Math.round(x * 100) / 100;
   const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
   return { n: s.length, min: r(s[0]), p50: r(q(0.5)), p90: r(q(0.9)), p99: r(q(0.99)), max: r(s[s.length - 1]), mean: r(mean) };
+}
+
+/**
+ * Console messages of the running hub SharedWorker(s), replayed by the V8 inspector on
+ * Runtime.enable (so messages logged at start are included). Returns an array of strings.
+ */
+export async function hubWorkerConsole(launched, { waitMs = 500 } = {}) {
+  const cdp = await launched.browser.newBrowserCDPSession();
+  try {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const workers = targetInfos.filter((t) => t.type === 'shared_worker' && /hub-worker\.js/.test(t.url));
+    const lines = [];
+    for (const w of workers) {
+      const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: w.targetId, flatten: false });
+      const onMessage = (event) => {
+        if (event.sessionId !== sessionId) return;
+        const msg = JSON.parse(event.message);
+        if (msg.method === 'Runtime.consoleAPICalled') {
+          lines.push(msg.params.args.map((a) => a.value ?? a.description ?? '').join(' '));
+        }
+      };
+      cdp.on('Target.receivedMessageFromTarget', onMessage);
+      await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.enable' }) });
+      await new Promise((r) => setTimeout(r, waitMs));
+      cdp.off('Target.receivedMessageFromTarget', onMessage);
+      await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => {});
+    }
+    return lines;
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
 }
