@@ -304,9 +304,10 @@ const HANDLERS = {
     return {};
   },
 
-  async status({ index }) {
-    const raw = index.raw;
-    return { usage: Number(raw.usedBytes()), quota: Number(raw.policy().quotaBytes ?? 0), entries: Number(raw.size()) };
+  // Hub-wide figures (entries, bytes used) would let any site watch other sites' writes:
+  // a site learns only its access mode, which the frame adds. The hub's page has the totals.
+  async status() {
+    return {};
   },
 };
 

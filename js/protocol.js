@@ -175,8 +175,8 @@ export const REQUESTS = Object.freeze({
   writeClose: { fields: { writeId: positiveId }, reply: { size: uint }, relay: true, writeScoped: true },
   writeAbort: { fields: { writeId: positiveId }, reply: {}, relay: true, writeScoped: true },
   status: {
-    fields: {}, reply: {}, replyOptional: { usage: uint, quota: uint, entries: uint }, relay: true,
-    frameReply: { access }, frameReplyOptional: { usage: uint, quota: uint, entries: uint },
+    // No hub-wide figures: they would let one site watch other sites' writes.
+    fields: {}, reply: {}, relay: true, frameReply: { access },
   },
   showConsent: { fields: {}, reply: { status: access }, relay: false },
 });

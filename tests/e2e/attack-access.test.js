@@ -100,7 +100,6 @@ test('same-site and listed entries are disclosed exactly to their audience', { t
 
 test('a site cannot enumerate entries: the raw protocol has no listing, status tells nothing about other sites', {
   timeout: 60_000,
-  todo: 'hub-worker status replies with the hub-wide entry count and bytes used: any site sees other sites\' writes (and dedup reveals whether given bytes are stored)',
 }, async () => {
   const before = await evil.page.evaluate(async () => {
     const hub = await cosT.rawHub();
