@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 
 #include "site.h"
 
@@ -25,6 +26,74 @@ uint64_t next_random(uint64_t* state) {
 
 }  // namespace
 
+namespace detail {
+
+NodePool::~NodePool() {
+  for (void* slab : slabs_) ::operator delete(slab);
+}
+
+void NodePool::reserve(size_t slots) {
+  if (slot_bytes_ == 0) {
+    wanted_ = slots;
+    return;
+  }
+  size_t have = bump_left_ + free_count_;
+  if (slots > have) add_slab(slots - have);
+}
+
+void NodePool::add_slab(size_t slots) {
+  // The bump tail of the current slab is abandoned only if never used: give it to the
+  // free list so nothing is lost.
+  while (bump_left_ > 0) {
+    *static_cast<void**>(static_cast<void*>(bump_)) = free_;
+    free_ = bump_;
+    ++free_count_;
+    bump_ += slot_bytes_;
+    --bump_left_;
+  }
+  slabs_.push_back(::operator new(slots * slot_bytes_));
+  bump_ = static_cast<unsigned char*>(slabs_.back());
+  bump_left_ = slots;
+}
+
+void* NodePool::allocate(size_t bytes, size_t align) {
+  if (slot_bytes_ == 0) {
+    // Slots are packed: a slab is aligned for anything, each slot for the node's type.
+    align = std::max(align, alignof(void*));
+    slot_align_ = align;
+    slot_bytes_ = (std::max(bytes, sizeof(void*)) + align - 1) / align * align;
+    if (wanted_ > 0) add_slab(wanted_);
+  }
+  if (bytes > slot_bytes_ || slot_bytes_ - bytes >= slot_align_ || align > slot_align_)
+    return nullptr;
+  if (free_) {
+    void* p = free_;
+    free_ = *static_cast<void**>(p);
+    --free_count_;
+    return p;
+  }
+  if (bump_left_ == 0) {
+    add_slab(next_slab_);
+    if (next_slab_ < 65536) next_slab_ *= 2;
+  }
+  void* p = bump_;
+  bump_ += slot_bytes_;
+  --bump_left_;
+  return p;
+}
+
+bool NodePool::deallocate(void* p, size_t bytes, size_t align) {
+  if (slot_bytes_ == 0 || bytes > slot_bytes_ || slot_bytes_ - bytes >= slot_align_ ||
+      align > slot_align_)
+    return false;
+  *static_cast<void**>(p) = free_;
+  free_ = p;
+  ++free_count_;
+  return true;
+}
+
+}  // namespace detail
+
 Index::Index() { set_policy(IndexPolicy{}); }
 
 void Index::set_policy(const IndexPolicy& policy) {
@@ -36,6 +105,7 @@ void Index::set_policy(const IndexPolicy& policy) {
 
 void Index::reset_state() {
   entries_.clear();
+  site_cache_.clear();
   lru_head_ = lru_tail_ = nullptr;
   lru_deferred_ = false;
   lru_unsorted_ = false;
@@ -145,14 +215,23 @@ uint32_t Index::journal_name(NameId id) {
 
 // ---------------------------------------------------------------- appliers
 
+Index::SiteState& Index::site_state(NameId site) {
+  if (site < site_cache_.size() && site_cache_[site]) return *site_cache_[site];
+  if (site >= names_.size()) return sites_[site];  // not a name: never cached
+  if (site >= site_cache_.size()) site_cache_.resize(names_.size(), nullptr);
+  SiteState* s = &sites_[site];  // map nodes never move and sites_ only grows
+  site_cache_[site] = s;
+  return *s;
+}
+
 void Index::set_storer_sites(Entry* e, const IdList& sites, uint64_t size) {
   for (NameId s : e->storer_sites) {
-    SiteState& st = sites_[s];
+    SiteState& st = site_state(s);
     st.entries_stored -= 1;
     st.bytes_stored -= e->size;
   }
   for (NameId s : sites) {
-    SiteState& st = sites_[s];
+    SiteState& st = site_state(s);
     st.entries_stored += 1;
     st.bytes_stored += size;
   }
@@ -286,7 +365,7 @@ void Index::apply_reader(const HashId& id, NameId origin, int64_t last, uint64_t
 }
 
 void Index::apply_probe(NameId site, const HashId& id, int64_t at_ms) {
-  SiteState& s = sites_[site];
+  SiteState& s = site_state(site);
   if (s.probed.insert(id).second) s.probes.emplace_back(at_ms, id);
 }
 
@@ -373,8 +452,8 @@ void Index::flush_usage() {
     if (s.dirty) dirty_sites.push_back(site);
   std::sort(dirty_sites.begin(), dirty_sites.end());
   for (NameId site : dirty_sites) {
-    emit_site(site, sites_[site]);
-    sites_[site].dirty = false;
+    emit_site(site, site_state(site));
+    site_state(site).dirty = false;
   }
   for (const journal::ProbeRecord& p : dirty_probes_) {
     HashId id;
@@ -402,7 +481,7 @@ std::vector<uint8_t> Index::compact(int64_t now_ms) {
   for (auto& [site, s] : sites_) site_ids.push_back(site);
   std::sort(site_ids.begin(), site_ids.end());
   for (NameId site : site_ids) {
-    SiteState& s = sites_[site];
+    SiteState& s = site_state(site);
     s.dirty = false;
     if (s.hits || s.misses || s.bytes_served || s.saved_downloads) emit_site(site, s);
     for (const auto& [at, id] : s.probes)
@@ -477,7 +556,7 @@ Status Index::apply_record(const journal::RecordView& rec) {
       journal::SiteUsageRecord r;
       NameId site;
       if (!journal::decode(p, n, &r) || !name(r.site, &site)) return Status::kCorrupt;
-      SiteState& s = sites_[site];
+      SiteState& s = site_state(site);
       s.hits = r.hits;
       s.misses = r.misses;
       s.bytes_served = r.bytes_served;
@@ -520,6 +599,7 @@ OpenStats Index::open(const uint8_t* data, size_t size) {
   st.generation = header.generation;
   // A Put is at least ~50 bytes: sizing the table once avoids rehashing during replay.
   entries_.reserve(size / 64);
+  entry_pool_.reserve(size / 64);
   // Records append to the LRU list as they come; one sort at the end if they came out
   // of order (a log's usage records are flushed in digest order), never O(n) per record.
   lru_deferred_ = true;
@@ -706,7 +786,7 @@ CommitResult Index::commit(const HashId& id, uint64_t size, std::string_view con
 
 bool Index::charge_probe(NameId site, const HashId& id, int64_t now_ms) {
   if (policy_.probe_budget == 0) return true;
-  SiteState& s = sites_[site];
+  SiteState& s = site_state(site);
   if (policy_.probe_window_ms > 0) {
     while (!s.probes.empty() && s.probes.front().first <= now_ms - policy_.probe_window_ms) {
       s.probed.erase(s.probes.front().second);
@@ -746,7 +826,7 @@ bool Index::lookup(const HashId& id, std::string_view reader_origin, int64_t now
       disclosed = authorized && !grease_refuses();
     }
   }
-  SiteState& counted = sites_[reader.site];
+  SiteState& counted = site_state(reader.site);
   if (disclosed)
     ++counted.hits;
   else
@@ -781,7 +861,7 @@ Status Index::record_read(const HashId& id, std::string_view reader_origin, uint
   }
   apply_reader(id, origin, std::max(now_ms, e.last_access_ms), count, total);
   dirty_readers_.insert(id);
-  SiteState& s = sites_[site];
+  SiteState& s = site_state(site);
   s.bytes_served += bytes;
   if (!contains_value(e.storer_sites, site)) ++s.saved_downloads;
   s.dirty = true;
@@ -811,7 +891,7 @@ ReserveResult Index::reserve(uint64_t bytes, std::string_view writer_origin) {
     result.status = Status::kInvalidOrigin;
     return result;
   }
-  SiteState& site = sites_[writer.site];
+  SiteState& site = site_state(writer.site);
   if (policy_.quota_bytes == 0) {
     reserved_bytes_ += bytes;
     site.reserved += bytes;
@@ -869,7 +949,7 @@ ReserveResult Index::reserve(uint64_t bytes, std::string_view writer_origin) {
   }
   for (const HashId& id : victims) remove_entry(id);
   reserved_bytes_ += bytes;
-  sites_[writer.site].reserved += bytes;
+  site_state(writer.site).reserved += bytes;
   result.evicted = std::move(victims);
   return result;
 }
@@ -877,7 +957,7 @@ ReserveResult Index::reserve(uint64_t bytes, std::string_view writer_origin) {
 void Index::release(uint64_t bytes, std::string_view writer_origin) {
   ResolvedOrigin writer;
   if (!resolve(writer_origin, &writer)) return;
-  SiteState& site = sites_[writer.site];
+  SiteState& site = site_state(writer.site);
   uint64_t site_part = std::min(bytes, site.reserved);
   site.reserved -= site_part;
   reserved_bytes_ -= std::min(bytes, reserved_bytes_);

@@ -24,6 +24,64 @@
 
 namespace cosp {
 
+namespace detail {
+
+// Fixed-size slots carved from large slabs, with a free list: the entries' hash-map
+// nodes come from here instead of one malloc each. Replay sizes the first slab from the
+// journal's length (reserve), so the heap (and the Wasm memory) grows once, not per
+// entry. Slabs live as long as the pool; freed slots are reused.
+class NodePool {
+ public:
+  NodePool() = default;
+  NodePool(const NodePool&) = delete;
+  NodePool& operator=(const NodePool&) = delete;
+  ~NodePool();
+  // Makes room for `slots` more allocations in one slab (when the slot size is known).
+  void reserve(size_t slots);
+  // nullptr / false: not this pool's size (fixed by the first call), use operator new.
+  void* allocate(size_t bytes, size_t align);
+  bool deallocate(void* p, size_t bytes, size_t align);
+
+ private:
+  void add_slab(size_t slots);
+  size_t slot_bytes_ = 0;   // fixed by the first allocation
+  size_t slot_align_ = 0;
+  size_t wanted_ = 0;       // a reserve() made before the slot size was known
+  size_t next_slab_ = 64;   // slots in the next slab when no reserve asks for more
+  std::vector<void*> slabs_;
+  unsigned char* bump_ = nullptr;
+  size_t bump_left_ = 0;    // slots left in the current slab
+  void* free_ = nullptr;    // singly linked through the freed slots
+  size_t free_count_ = 0;
+};
+
+// Sends single-object allocations of at least `kMin` bytes (the map's nodes, which hold
+// a 32-byte digest) to the pool; bucket arrays and everything else to operator new.
+template <typename T>
+struct PoolAllocator {
+  using value_type = T;
+  static constexpr size_t kMin = 32;
+  NodePool* pool = nullptr;
+  explicit PoolAllocator(NodePool* p) noexcept : pool(p) {}
+  template <typename U>
+  PoolAllocator(const PoolAllocator<U>& o) noexcept : pool(o.pool) {}
+  T* allocate(size_t n) {
+    if (n == 1 && sizeof(T) >= kMin)
+      if (void* p = pool->allocate(sizeof(T), alignof(T))) return static_cast<T*>(p);
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t n) noexcept {
+    if (n == 1 && sizeof(T) >= kMin && pool->deallocate(p, sizeof(T), alignof(T))) return;
+    ::operator delete(p);
+  }
+  template <typename U>
+  bool operator==(const PoolAllocator<U>& o) const noexcept { return pool == o.pool; }
+  template <typename U>
+  bool operator!=(const PoolAllocator<U>& o) const noexcept { return pool != o.pool; }
+};
+
+}  // namespace detail
+
 struct IndexPolicy {
   uint32_t probe_budget = 100;                      // distinct non-stored hashes per site
   int64_t probe_window_ms = 24LL * 60 * 60 * 1000;  // sliding window of the budget
@@ -118,6 +176,8 @@ struct PhlStats {
 class Index {
  public:
   Index();
+  Index(const Index&) = delete;  // entries live in a pool owned by this object
+  Index& operator=(const Index&) = delete;
 
   void set_policy(const IndexPolicy& policy);
   const IndexPolicy& policy() const { return policy_; }
@@ -294,6 +354,7 @@ class Index {
   void apply_remove(const HashId& id);
   void apply_reader(const HashId& id, NameId origin, int64_t last, uint64_t count, uint64_t bytes);
   void apply_probe(NameId site, const HashId& id, int64_t at_ms);
+  SiteState& site_state(NameId site);  // sites_[site], without hashing on the hot paths
   void set_storer_sites(Entry* e, const IdList& sites, uint64_t size);
   void touch(Entry* e, int64_t at_ms);  // moves it in the LRU order
   // LRU list: link in order (or at the tail while replay defers the ordering), unlink.
@@ -326,7 +387,11 @@ class Index {
   IndexPolicy policy_;
   uint64_t grease_state_ = 0;
 
-  std::unordered_map<HashId, Entry, HashIdHash> entries_;
+  detail::NodePool entry_pool_;  // before entries_: it must outlive the map
+  using EntryMap = std::unordered_map<HashId, Entry, HashIdHash, std::equal_to<HashId>,
+                                      detail::PoolAllocator<std::pair<const HashId, Entry>>>;
+  EntryMap entries_{0, HashIdHash{}, std::equal_to<HashId>{},
+                    detail::PoolAllocator<std::pair<const HashId, Entry>>{&entry_pool_}};
   Entry* lru_head_ = nullptr;  // least recently used
   Entry* lru_tail_ = nullptr;  // most recently used
   bool lru_deferred_ = false;  // open() appends at the tail; lru_sort() fixes the order
@@ -340,6 +405,7 @@ class Index {
   StringMap<NameId> name_ids_;
   StringMap<ResolvedOrigin> reader_cache_;  // unknown readers
   std::unordered_map<NameId, SiteState> sites_;
+  std::vector<SiteState*> site_cache_;  // NameId -> its node in sites_, filled on use
   std::unordered_set<HashId, HashIdHash> dirty_readers_;
   std::vector<journal::ProbeRecord> dirty_probes_;  // site holds a NameId
 

@@ -53,6 +53,11 @@ class Cursor {
   bool done() const { return ok_ && pos_ == n_; }
 
   uint64_t varint() {
+    // Most varints in a record (ids, flags, small counts) are one byte.
+    if (pos_ < n_ && p_[pos_] < 0x80) return p_[pos_++];
+    return varint_long();
+  }
+  uint64_t varint_long() {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (pos_ >= n_) return fail();
@@ -99,9 +104,8 @@ class Cursor {
       fail();
       return;
     }
-    out->clear();
-    out->reserve(static_cast<size_t>(count));
-    for (uint64_t i = 0; i < count && ok_; ++i) out->push_back(varint32());
+    out->resize(static_cast<size_t>(count));  // a reused record keeps its capacity
+    for (uint64_t i = 0; i < count && ok_; ++i) (*out)[i] = varint32();
   }
 
  private:
