@@ -414,7 +414,7 @@ function testWorker(port, log, kind, stored, delay = 0, stats = { now: 0, max: 0
     writeTruncate: (r) => ({ size: r.size }),
     writeClose: () => ({ size: 3 }),
     writeAbort: () => ({}),
-    status: () => ({ usage: 3, entries: 1 }),
+    status: () => ({}),
   };
   port.onmessage = ({ data }) => {
     log.push({ ...data, kind });
@@ -571,7 +571,7 @@ test('the frame rejects a page message that carries an origin, and anything malf
   assert.match(byId[2].error.message, /unknown field "extra"/);
   assert.match(byId[3].error.message, /forbidden/);
   assert.equal(byId[4].error.name, 'InvalidStateError');
-  assert.deepEqual(byId[5], { v: 1, id: 5, ok: true, usage: 3, entries: 1, access: 'partitioned' });
+  assert.deepEqual(byId[5], { v: 1, id: 5, ok: true, access: 'partitioned' });
   assert.deepEqual(hub.log.map((m) => [m.type, m.origin]), [['status', SITE]], 'only the valid request reached the worker');
   assert.equal({}.polluted, undefined);
   port1.close();
