@@ -1,5 +1,7 @@
 #include "index.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -100,7 +102,6 @@ void Index::set_policy(const IndexPolicy& policy) {
   policy_ = policy;
   if (!(policy_.per_site_share >= 0.0)) policy_.per_site_share = 0.0;  // also NaN
   if (policy_.per_site_share > 1.0) policy_.per_site_share = 1.0;
-  grease_state_ = policy_.grease_seed;
 }
 
 void Index::reset_state() {
@@ -801,9 +802,19 @@ bool Index::charge_probe(NameId site, const HashId& id, int64_t now_ms) {
   return true;
 }
 
-bool Index::grease_refuses() {
+// One answer per (seed, reader site, hash): if GREASE drew afresh on every lookup, free
+// repeats of one probe would turn a refusal rate r into r^k and undo it. The hub picks a
+// new seed at every start, so answers still differ between starts.
+bool Index::grease_refuses(NameId site, const HashId& id) const {
   if (!(policy_.grease_rate > 0.0)) return false;
-  double u = static_cast<double>(next_random(&grease_state_) >> 11) * 0x1.0p-53;
+  uint64_t state = policy_.grease_seed;
+  for (unsigned char c : names_[site]) state = (state ^ c) * 0x100000001B3ull;  // FNV-1a step
+  uint64_t word;
+  for (size_t i = 0; i < id.digest.size(); i += sizeof word) {
+    std::memcpy(&word, id.digest.data() + i, sizeof word);
+    state ^= next_random(&word);
+  }
+  double u = static_cast<double>(next_random(&state) >> 11) * 0x1.0p-53;
   return u < policy_.grease_rate;
 }
 
@@ -823,7 +834,7 @@ bool Index::lookup(const HashId& id, std::string_view reader_origin, int64_t now
           e && (site_stores ||
                 (reader.origin != kNoName && contains_value(e->listed, reader.origin)) ||
                 (e->global && (!policy_.phl_enabled || phl_.count(id) != 0)));
-      disclosed = authorized && !grease_refuses();
+      disclosed = authorized && !grease_refuses(reader.site, id);
     }
   }
   SiteState& counted = site_state(reader.site);

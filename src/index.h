@@ -87,7 +87,7 @@ struct IndexPolicy {
   int64_t probe_window_ms = 24LL * 60 * 60 * 1000;  // sliding window of the budget
   bool phl_enabled = false;   // '*' entries reach non-storers only if on the PHL
   double grease_rate = 0.0;   // probability of refusing an authorized non-storer read
-  uint64_t grease_seed = 0;   // seeds the GREASE generator (set_policy restarts it)
+  uint64_t grease_seed = 0;   // with the reader's site and the hash, decides each refusal
   uint64_t quota_bytes = 0;   // 0: no total budget
   double per_site_share = 1.0;  // fraction of quota_bytes one site's stored entries may take
   uint32_t origins_cap = 100;   // listed origins kept per entry (SPEC §2 cap)
@@ -372,7 +372,7 @@ class Index {
 
   Status apply_record(const journal::RecordView& record);
   bool charge_probe(NameId site, const HashId& id, int64_t now_ms);
-  bool grease_refuses();
+  bool grease_refuses(NameId site, const HashId& id) const;
   void reset_state();
   EntryInfo describe(const HashId& id, const Entry& e) const;
 
@@ -385,7 +385,6 @@ class Index {
   using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
   IndexPolicy policy_;
-  uint64_t grease_state_ = 0;
 
   detail::NodePool entry_pool_;  // before entries_: it must outlive the map
   using EntryMap = std::unordered_map<HashId, Entry, HashIdHash, std::equal_to<HashId>,

@@ -414,13 +414,13 @@ TEST_F(IndexTest, GreaseIsSeededAndDeterministic) {
   auto run = [](uint64_t seed) {
     Index ix;
     IndexPolicy p;
-    p.probe_budget = 0;
+    p.probe_budget = 1000;
     p.grease_rate = 0.5;
     p.grease_seed = seed;
     ix.set_policy(p);
-    ix.commit(H(1), 10, "", kWriter, Global(), nullptr, kNow);
     std::string pattern;
-    for (int i = 0; i < 200; ++i) pattern += ix.lookup(H(1), "https://r.org", kNow) ? '1' : '0';
+    for (int i = 1; i <= 200; ++i) ix.commit(H(i), 10, "", kWriter, Global(), nullptr, kNow);
+    for (int i = 1; i <= 200; ++i) pattern += ix.lookup(H(i), "https://r.org", kNow) ? '1' : '0';
     return pattern;
   };
   EXPECT_EQ(run(42), run(42));
@@ -429,6 +429,25 @@ TEST_F(IndexTest, GreaseIsSeededAndDeterministic) {
   size_t ones = std::count(p.begin(), p.end(), '1');
   EXPECT_GT(ones, 60u);  // a fixed sequence, checked once: roughly half disclosed
   EXPECT_LT(ones, 140u);
+}
+
+// If each lookup drew afresh, repeating a free probe k times would turn a refusal rate r
+// into r^k: one (site, hash) must always get the same answer.
+TEST_F(IndexTest, GreaseAnswersOneSiteAndHashConsistently) {
+  SetPolicy([](IndexPolicy* p) {
+    p->grease_rate = 0.5;
+    p->grease_seed = 7;
+  });
+  size_t refused_somewhere = 0;
+  for (int i = 1; i <= 40; ++i) {
+    Commit(i, kWriter, Global());
+    bool first = index.lookup(H(i), "https://r.org", kNow);
+    for (int k = 0; k < 10; ++k) EXPECT_EQ(index.lookup(H(i), "https://r.org", kNow), first) << i;
+    EXPECT_EQ(index.lookup(H(i), "https://www.r.org", kNow), first) << "same site, same answer";
+    if (!first) ++refused_somewhere;
+  }
+  EXPECT_GT(refused_somewhere, 5u);  // the rate is in effect at all
+  EXPECT_LT(refused_somewhere, 35u);
 }
 
 TEST_F(IndexTest, GreaseRateBoundsRefuseAllOrNone) {

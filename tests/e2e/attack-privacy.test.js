@@ -113,7 +113,9 @@ test('recommended policy: the attacker guesses visited sites at chance', { timeo
     // From another attacker site with its budget untouched (evil.test has spent ~100 probes).
     const p = score(popular, await attack(launched, popular.map((t) => t.hex), 'site-b.test'));
     console.log(`# privacy, PHL-listed popular resources stored '*' (accepted residual, by design): ${fmt(p)}`);
-    assert.equal(p.byKind.star.guessedVisited, p.byKind.star.n, 'PHL-listed \'*\' entries are shared (that is what the PHL is for)');
+    // Shared, that is what the PHL is for; GREASE refuses each (site, hash) pair at its rate,
+    // consistently, so a few may stay hidden from this reader until it stores them itself.
+    assert.ok(p.byKind.star.guessedVisited >= Math.ceil(0.7 * p.byKind.star.n), 'PHL-listed \'*\' entries are shared (that is what the PHL is for)');
   } finally {
     await launched.close();
     off();
@@ -134,32 +136,31 @@ test('control, built-in policy (no PHL, no GREASE): the same attack sees visited
   }
 });
 
-// Visibility of one PHL '*' entry to a non-storer, probed `n` times (repeats are free).
-async function greaseSequence(hex, seed, n) {
+// Visibility of PHL '*' entries to a non-storer at one hub start: one probe per hash.
+async function greaseSequence(entries) {
   const launched = await launchBrowser({ mode: 'cookies-allowed' });
   try {
     const a = await openTestSite(launched, server, 'site-a.test');
-    await a.page.evaluate(async ({ hex, seed }) => cosT.write(hex, cosT.randomBytes(512, seed), '*'), { hex, seed });
+    await a.page.evaluate(async (list) => { for (const { hex, seed } of list) await cosT.write(hex, cosT.randomBytes(512, seed), '*'); }, entries);
     const { page } = await openTestSite(launched, server, 'evil.test');
-    return await page.evaluate(async ({ hex, n }) => {
+    return await page.evaluate(async (hexes) => {
       const out = [];
-      for (let i = 0; i < n; i++) out.push((await cosT.read(hex, { bytes: false })).ok ? 1 : 0);
+      for (const hex of hexes) out.push((await cosT.read(hex, { bytes: false })).ok ? 1 : 0);
       return out.join('');
-    }, { hex, n });
+    }, entries.map((e) => e.hex));
   } finally {
     await launched.close();
   }
 }
 
-test('GREASE refusals are not the same sequence at every hub start', { timeout: 120_000 }, async () => {
-  const seed = 9_000_001;
-  const hex = sha256Hex(bytesFor(seed));
-  const off = servePolicy(server, RECOMMENDED_POLICY, [hex]);
+test('GREASE refusals are not the same at every hub start', { timeout: 180_000 }, async () => {
+  const entries = Array.from({ length: 80 }, (_, i) => { const seed = 9_000_001 + i; return { seed, hex: sha256Hex(bytesFor(seed)) }; });
+  const off = servePolicy(server, RECOMMENDED_POLICY, entries.map((e) => e.hex));
   try {
-    const first = await greaseSequence(hex, seed, 80);
-    const second = await greaseSequence(hex, seed, 80);
-    console.log(`# GREASE (rate ${RECOMMENDED_POLICY.greaseRate}) on 80 repeated probes, two hub starts:\n#   ${first}\n#   ${second}`);
-    // Independent 5 % sequences of 80 are equal with probability ~0.03 %; a fixed seed, always.
+    const first = await greaseSequence(entries);
+    const second = await greaseSequence(entries);
+    console.log(`# GREASE (rate ${RECOMMENDED_POLICY.greaseRate}) over 80 hashes, one probe each, two hub starts:\n#   ${first}\n#   ${second}`);
+    // Independent 5 % patterns over 80 hashes are equal with probability ~0.03 %; a fixed seed, always.
     assert.notEqual(first, second);
   } finally {
     off();
@@ -168,7 +169,6 @@ test('GREASE refusals are not the same sequence at every hub start', { timeout: 
 
 test('GREASE answers one (site, hash) consistently, so free repeats do not undo it', {
   timeout: 120_000,
-  todo: 'GREASE draws per lookup: repeating a free probe of one hash turns a 5 % refusal into 0.05^k (design issue, reported)',
 }, async () => {
   const seeds = Array.from({ length: 30 }, (_, i) => 8_000_000 + i);
   const hexes = seeds.map((s) => sha256Hex(bytesFor(s)));
