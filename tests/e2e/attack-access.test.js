@@ -19,7 +19,7 @@ let evil;
 const h = {};
 
 // Seeded bytes the victim writes; the PHL lists two of them.
-const seeds = { sameSite: 1, listed: 2, starOffPhl: 3, phl1: 4, phl2: 5, inflight: 6 };
+const seeds = { sameSite: 1, listed: 2, starOffPhl: 3, phl1: 4, phl2: 5, inflight: 6, phl3: 7, phl4: 8, phl5: 9, sameSite2: 10, listed2: 11 };
 const bytesFor = (seed) => {
   const out = Buffer.alloc(4096);
   let x = seed;
@@ -31,7 +31,7 @@ before(async () => {
   // Same generator as cosT.randomBytes(n, seed) in the page, so Node knows the hashes up front.
   for (const [name, seed] of Object.entries(seeds)) h[name] = sha256Hex(bytesFor(seed));
   server = await startProductServer();
-  servePolicy(server, RECOMMENDED_POLICY, [h.phl1, h.phl2]);
+  servePolicy(server, RECOMMENDED_POLICY, [h.phl1, h.phl2, h.phl3, h.phl4, h.phl5]);
   serveInspector(server);
   launched = await launchBrowser({ mode: 'cookies-allowed' });
   siteA = await openTestSite(launched, server, 'site-a.test');
@@ -43,9 +43,14 @@ before(async () => {
     const out = {
       sameSite: await w(seeds.sameSite),
       listed: await w(seeds.listed, [siteB]),
+      sameSite2: await w(seeds.sameSite2),
+      listed2: await w(seeds.listed2, [siteB]),
       starOffPhl: await w(seeds.starOffPhl, '*'),
       phl1: await w(seeds.phl1, '*'),
       phl2: await w(seeds.phl2, '*'),
+      phl3: await w(seeds.phl3, '*'),
+      phl4: await w(seeds.phl4, '*'),
+      phl5: await w(seeds.phl5, '*'),
     };
     // An entry still being written: half the bytes, the writable kept open.
     const b = cosT.randomBytes(4096, seeds.inflight);
@@ -75,9 +80,16 @@ const readRepeated = (site, value, tries = 8) => site.page.evaluate(async ({ v, 
 }, { v: value, tries });
 
 test('same-site and listed entries are disclosed exactly to their audience', { timeout: 60_000 }, async () => {
-  const sameSite = await readRepeated(sameSiteReader, h.sameSite);
-  assert.equal(sameSite.hex, h.sameSite, 'x.site-a.test (same site) reads the same-site entry');
-  assert.equal((await readRepeated(siteB, h.listed)).hex, h.listed, 'site-b.test (listed) reads the listed entry');
+  // GREASE hides a (non-storer site, hash) pair at 5 %, consistently: two entries of each
+  // kind, at least one read with its bytes, the other read or a plain miss.
+  const pair = async (site, a, b) => {
+    const r = [await readRepeated(site, a, 2), await readRepeated(site, b, 2)];
+    return { read: r.filter((x, i) => x.hex === [a, b][i]).length, misses: r.filter((x) => !x.ok && x.name === 'NotFoundError').length };
+  };
+  const same = await pair(sameSiteReader, h.sameSite, h.sameSite2);
+  assert.ok(same.read >= 1 && same.read + same.misses === 2, `x.site-a.test (same site) reads the same-site entries ${JSON.stringify(same)}`);
+  const listed = await pair(siteB, h.listed, h.listed2);
+  assert.ok(listed.read >= 1 && listed.read + listed.misses === 2, `site-b.test (listed) reads the listed entries ${JSON.stringify(listed)}`);
   assert.equal((await readRepeated(siteB, h.sameSite)).name, 'NotFoundError', 'site-b.test does not read the same-site entry');
   for (const name of ['sameSite', 'listed', 'starOffPhl']) {
     assert.equal((await readRepeated(evil, h[name])).name, 'NotFoundError', `evil.test does not read ${name}`);
@@ -127,9 +139,10 @@ test('miss, invisible, in-flight, off-PHL and over-budget look the same: name, m
     invisibleListed: [h.listed],
     inFlight: [inflightHex],
     offPhl: [h.starOffPhl],
-    hit: [h.phl1],
+    // GREASE refuses a (site, hash) pair consistently at 5 %: two PHL entries, so one is disclosed.
+    hit: [h.phl1, h.phl3],
   };
-  const out = await evil.page.evaluate(async ({ categories, budget, samples, phl2 }) => {
+  const out = await evil.page.evaluate(async ({ categories, budget, samples, overPhl }) => {
     const probe = async (value) => {
       const t0 = performance.now();
       try {
@@ -146,8 +159,8 @@ test('miss, invisible, in-flight, off-PHL and over-budget look the same: name, m
     let spent = Object.values(categories).flat().length;
     while (spent < budget + 5) { await probe(randHex()); spent++; }
     // Over budget now: new hashes, one of them a PHL-listed '*' entry other sites can read.
-    const cats = { ...categories, overBudget: [randHex(), randHex(), randHex(), phl2] };
-    const overPhl2 = await probe(phl2);
+    const cats = { ...categories, overBudget: [randHex(), randHex(), ...overPhl] };
+    const overPhlFirst = await Promise.all(overPhl.map(probe));
     // Phase 2: interleaved samples (repeats are free, so each category keeps its meaning).
     const order = [];
     for (const cat of Object.keys(cats)) for (let i = 0; i < samples; i++) order.push(cat);
@@ -158,13 +171,14 @@ test('miss, invisible, in-flight, off-PHL and over-budget look the same: name, m
       pick[cat] = ((pick[cat] ?? -1) + 1) % cats[cat].length;
       (results[cat] ??= []).push(await probe(cats[cat][pick[cat]]));
     }
-    return { first, overPhl2, results };
-  }, { categories, budget: RECOMMENDED_POLICY.probeBudget, samples: SAMPLES, phl2: h.phl2 });
+    return { first, overPhlFirst, results };
+  }, { categories, budget: RECOMMENDED_POLICY.probeBudget, samples: SAMPLES, overPhl: [h.phl2, h.phl4, h.phl5] });
 
   // Within budget, the PHL-listed '*' entry is readable by evil.test (GREASE may refuse a probe).
-  assert.ok(out.results.hit.filter((r) => r.ok).length > SAMPLES * 0.8, 'the PHL entry is disclosed within budget');
-  assert.equal(out.overPhl2.ok, false, 'a PHL entry probed for the first time over budget is not disclosed');
-  assert.equal((await readRepeated(siteB, h.phl2)).hex, h.phl2, 'while site-b.test, within its budget, reads it');
+  assert.ok(out.results.hit.filter((r) => r.ok).length >= SAMPLES * 0.4, 'PHL entries are disclosed within budget');
+  assert.ok(out.overPhlFirst.every((r) => !r.ok), 'PHL entries probed for the first time over budget are not disclosed');
+  const bReads = await Promise.all([h.phl2, h.phl4, h.phl5].map((hex) => readRepeated(siteB, hex, 2)));
+  assert.ok(bReads.some((r, i) => r.hex === [h.phl2, h.phl4, h.phl5][i]), 'while site-b.test, within its budget, reads them (GREASE may hide one)');
 
   const undisclosed = ['miss', 'invisibleSameSite', 'invisibleListed', 'inFlight', 'offPhl', 'overBudget'];
   const answers = new Set();
@@ -179,7 +193,7 @@ test('miss, invisible, in-flight, off-PHL and over-budget look the same: name, m
 
   // Timing: print the distributions; then train a threshold on half the samples of
   // (miss, X) and test it on the other half. Useless timing gives ~50 %.
-  const ms = (cat) => out.results[cat].map((r) => r.ms);
+  const ms = (cat) => out.results[cat].filter((r) => cat !== 'hit' || r.ok).map((r) => r.ms);
   for (const cat of [...undisclosed, 'hit']) console.log(`# timing ${cat.padEnd(18)} ${JSON.stringify(summarize(ms(cat)))}`);
   for (const cat of undisclosed.filter((c) => c !== 'miss')) {
     const acc = heldOutThresholdAccuracy(ms('miss'), ms(cat));
