@@ -227,11 +227,12 @@ const HANDLERS = {
     try {
       session.write = await WriteSession.begin({
         core, store, hex,
+        // Bytes in flight never evict anything: a write that then fails (wrong bytes, too
+        // big) must not cost other sites their entries. Eviction waits for verified bytes
+        // (writeClose); here only a file that could never fit is refused.
         onGrow: (bytes) => {
-          const r = index.raw.reserve(bytes, origin);
-          if (r.status !== core.Status.Ok) throw statusError(core, r.status);
-          session.reserved += bytes;
-          for (const evicted of r.evicted) store.removeBlob(evicted).catch((e) => log(`evict ${evicted}: ${e}`));
+          const limit = fileLimit(index.raw.policy());
+          if (limit > 0 && session.write.size + bytes > limit) throw statusError(core, core.Status.QuotaExceeded);
         },
       });
     } catch (err) {
@@ -286,6 +287,15 @@ const HANDLERS = {
     }
     try {
       await index.mutate(async (raw) => {
+        if (!raw.contains(session.hex)) {
+          const r = raw.reserve(result.size, session.origin);
+          if (r.status !== core.Status.Ok) {
+            await hub.store.removeTemp(session.write.temp.id);
+            throw statusError(core, r.status);
+          }
+          session.reserved = result.size;  // endWrite releases it once the commit counts the bytes
+          for (const evicted of r.evicted) await hub.store.removeBlob(evicted);
+        }
         await session.write.promote();
         const type = session.write.appendOnly && session.head ? sniffType(session.head) : sniffType(await headOf(hub.store, session.hex));
         const r = raw.commit(session.hex, result.size, type, session.origin, session.visibility, null, Date.now());
@@ -310,6 +320,13 @@ const HANDLERS = {
     return {};
   },
 };
+
+/** Largest file one write may grow to (0: no limit): the quota, or one site's share of it. */
+function fileLimit(policy) {
+  const quota = Number(policy.quotaBytes ?? 0);
+  if (!quota) return 0;
+  return Math.min(quota, Math.floor(Number(policy.perSiteShare ?? 1) * quota));
+}
 
 async function headOf(store, hex) {
   const file = await store.blobFile(hex);

@@ -68,7 +68,7 @@ test('hub quota (quotaBytes) exhausted mid-write: QuotaExceededError, nothing pa
     console.log(`# hub quota 12 MiB: a 16 MiB write failed after ${big.written / MB} MiB with ${big.name}: ${big.message}`);
     assert.equal(big.ok, false);
     assert.equal(big.name, 'QuotaExceededError');
-    // What the failed write did to the entries stored before it (asserted in the todo test below).
+    // What the failed write did to the entries stored before it (asserted in the test below).
     evictedByFailedWrite = (await site.page.evaluate(async (list) => Promise.all(list.map((hex) => cosT.read(hex))), [first.hex, second.hex]))
       .map((r, i) => (r.ok ? null : i)).filter((i) => i !== null);
     console.log(`# entries stored before it and gone after the failed write: ${evictedByFailedWrite.length}/2`);
@@ -82,12 +82,9 @@ test('hub quota (quotaBytes) exhausted mid-write: QuotaExceededError, nothing pa
   }
 });
 
-// Product bug: reserve() evicts LRU entries as the write's bytes arrive, before it knows the
-// write can fit (or will verify): a write larger than the quota, or a wrong-bytes write
-// from any site, flushes other sites' entries and then fails anyway.
-test('a write that cannot fit (or fails) evicts nothing', {
-  todo: 'hub reserve() evicts entries for a write that then fails (QuotaExceededError or DataError): any site can flush the store',
-}, () => {
+// Bytes in flight never evict: only a verified write (at close) may make room, so a write
+// larger than the quota, or a wrong-bytes write from any site, cannot flush other entries.
+test('a write that cannot fit (or fails) evicts nothing', () => {
   assert.ok(evictedByFailedWrite, 'the hub quota test ran');
   assert.deepEqual(evictedByFailedWrite, [], 'entries stored before the failed write are still served');
 });
