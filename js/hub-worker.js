@@ -224,9 +224,13 @@ const HANDLERS = {
     const visibility = visibilityRequest(core, origins);
     const session = { writeId: conn.nextWriteId++, hex, origin, visibility, reserved: 0, head: null, touched: Date.now() };
     index.raw.beginWrite(hex);
+    // The lock comes first: another instance's start-up spares tmp files whose lock is held.
+    const tempId = OpfsStore.newTempId();
+    session.lock = holdLock(`cos-write-${tempId}`);
+    await session.lock.acquired;
     try {
       session.write = await WriteSession.begin({
-        core, store, hex,
+        core, store, hex, tempId,
         // Bytes in flight never evict anything: a write that then fails (wrong bytes, too
         // big) must not cost other sites their entries. Eviction waits for verified bytes
         // (writeClose); here only a file that could never fit is refused.
@@ -237,9 +241,9 @@ const HANDLERS = {
       });
     } catch (err) {
       index.raw.endWrite(hex);
+      session.lock.release();
       throw err;
     }
-    session.lock = holdLock(`cos-write-${session.write.temp.id}`);
     session.idleTimer = setInterval(() => {
       if (Date.now() - session.touched > IDLE_WRITE_MS) HANDLERS.writeAbort({ core, index, store }, conn, session).catch(() => {});
     }, IDLE_WRITE_MS / 4);

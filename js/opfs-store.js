@@ -40,9 +40,13 @@ export class OpfsStore {
     }
   }
 
+  /** A name for a temporary file; take its lock (`cos-write-<id>`) before createTemp(id). */
+  static newTempId() {
+    return `${Date.now().toString(36)}-${crypto.randomUUID()}`;
+  }
+
   /** A fresh temporary file for one write in flight; `id` is also its lock name suffix. */
-  async createTemp() {
-    const id = `${Date.now().toString(36)}-${crypto.randomUUID()}`;
+  async createTemp(id = OpfsStore.newTempId()) {
     const handle = await this.tmp.getFileHandle(id, { create: true });
     return { id, handle };
   }
@@ -74,8 +78,13 @@ export class OpfsStore {
     let removed = 0;
     for await (const name of this.tmp.keys()) {
       if (inUse(name)) continue;
-      await this.removeTemp(name);
-      removed++;
+      try {
+        await this.removeTemp(name);
+        removed++;
+      } catch (err) {
+        // Open in another hub worker instance (its lock manager may not be ours): skip it.
+        if (err?.name !== 'NoModificationAllowedError') throw err;
+      }
     }
     return removed;
   }

@@ -9,8 +9,8 @@ export class WriteSession {
    * @param {{core: any, store: import('./opfs-store.js').OpfsStore, hex: string,
    *          onGrow?: (bytes: number) => void}} options onGrow reserves quota and may throw
    */
-  static async begin({ core, store, hex, onGrow }) {
-    const temp = await store.createTemp();
+  static async begin({ core, store, hex, onGrow, tempId }) {
+    const temp = await store.createTemp(tempId);
     let writable;
     try {
       writable = await temp.handle.createWritable({ keepExistingData: false });
