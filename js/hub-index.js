@@ -60,6 +60,12 @@ export class HubIndex {
     const bytes = await this.store.readJournal();
     const stats = this.raw.open(bytes);
     this.openStats = stats;
+    if (stats.status === this.core.Status.Corrupt && bytes.byteLength > 0) {
+      // Not a journal we can read from its header on: keep it for inspection, start anew
+      // (the start-up rebuild restores entries from blobs/ and their sidecars).
+      this.log(`journal: unreadable header; kept aside as ${await this.store.keepJournalAside(bytes)}`);
+      await this.store.replaceJournal(new Uint8Array(0));
+    }
     this.offset = Number(stats.validBytes);
     if (Number(stats.droppedBytes) > 0) {
       this.log(`journal: dropped ${stats.droppedBytes} torn or corrupt bytes after record ${stats.lastSeq}`);

@@ -31,27 +31,66 @@ async function start() {
   const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
   const removed = await store.cleanTemp((id) => held.has(`cos-write-${id}`));
   if (removed) log(`removed ${removed} temporary files left by an interrupted write`);
-  const orphans = await removeOrphanBlobs(index, store);
-  if (orphans) log(`removed ${orphans} blobs the index does not know`);
+  const rebuilt = await rebuildFromBlobs(core, index, store);
+  if (rebuilt.adopted || rebuilt.removed) {
+    log(`blobs the journal did not know: ${rebuilt.adopted} rebuilt from their sidecars, ${rebuilt.removed} removed (${rebuilt.reasons.join(', ')})`);
+  }
   return { core, store, index };
 }
 
 /**
- * Deletes blobs without an index entry (a crash between an eviction's Remove record and the
- * blob's deletion, or a lost journal). They are not re-adopted: nobody is known to have
- * stored them, so no origin could be granted anything. Runs under the index lock, where
+ * Blobs without an index entry (a journal lost, damaged or cut short; a crash between an
+ * eviction's Remove record and the blob's deletion). A blob whose bytes still hash to its
+ * name and whose sidecar names its storers is committed again with those rights; any
+ * other is removed, since nobody is known to have stored it. Under the index lock, where
  * another instance's promote-and-commit is never half done.
  */
-function removeOrphanBlobs(index, store) {
+function rebuildFromBlobs(core, index, store) {
   return index.mutate(async (raw) => {
-    let removed = 0;
+    const result = { adopted: 0, removed: 0, reasons: [] };
+    const drop = async (hex, reason) => {
+      await store.removeBlob(hex);
+      result.removed++;
+      if (!result.reasons.includes(reason)) result.reasons.push(reason);
+    };
     for (const hex of await store.blobNames()) {
       if (raw.contains(hex)) continue;
-      await store.removeBlob(hex);
-      removed++;
+      const meta = await store.readMeta(hex);
+      const storers = Array.isArray(meta?.storers) ? meta.storers.filter((o) => typeof o === 'string') : [];
+      if (!storers.length) { await drop(hex, 'no known storer'); continue; }
+      const file = await store.blobFile(hex);
+      if (!file || (await digestOf(core, file)) !== hex) { await drop(hex, 'bytes do not match'); continue; }
+      const listed = Array.isArray(meta.listed) ? meta.listed.filter((o) => typeof o === 'string') : [];
+      const type = typeof meta.type === 'string' ? meta.type : '';
+      let ok = false;
+      for (const storer of storers) {
+        const r = raw.commit(hex, file.size, type, storer, { global: meta.global === true, origins: listed }, null, Date.now());
+        ok ||= r.status === core.Status.Ok;
+      }
+      if (ok) result.adopted++;
+      else await drop(hex, 'sidecar refused');
     }
-    return removed;
+    return result;
   });
+}
+
+async function digestOf(core, file) {
+  const stream = new core.Sha256Stream();
+  try {
+    for (let off = 0; off < file.size; off += 1 << 20) {
+      stream.update(new Uint8Array(await file.slice(off, off + (1 << 20)).arrayBuffer()));
+    }
+    return stream.digestHex();
+  } finally {
+    stream.delete();
+  }
+}
+
+/** Rewrites a blob's sidecar from the index (after a commit widened or added rights). */
+async function saveMeta(raw, store, hex) {
+  const e = raw.entry(hex);
+  if (!e) return;
+  await store.writeMeta(hex, { type: e.contentType, size: Number(e.size), storers: [...e.storers], listed: [...e.listed], global: e.global });
 }
 
 /**
@@ -304,6 +343,7 @@ const HANDLERS = {
         const type = session.write.appendOnly && session.head ? sniffType(session.head) : sniffType(await headOf(hub.store, session.hex));
         const r = raw.commit(session.hex, result.size, type, session.origin, session.visibility, null, Date.now());
         if (r.status !== core.Status.Ok) throw statusError(core, r.status);
+        if (r.created || r.changed) await saveMeta(raw, hub.store, session.hex);
       });
     } finally {
       await endWrite(hub, conn, session);
@@ -461,6 +501,8 @@ const MANAGE_HANDLERS = {
     for (const o of origins) activeOrigins.delete(o);
     const orphans = touched.filter((hex) => (index.raw.entry(hex)?.storers.length ?? 1) === 0);
     const removed = orphans.length > 0 ? await removeEntries(hub, orphans) : [];
+    // Entries the site shared with others keep their blob: their sidecars lose the site too.
+    for (const hex of touched) if (!orphans.includes(hex)) await saveMeta(index.raw, hub.store, hex);
     return { forgottenOrigins: origins.size, removed: removed.length };
   },
 

@@ -10,13 +10,15 @@ export class OpfsStore {
     const blobsRoot = await root.getDirectoryHandle('blobs', { create: true });
     const blobs = await blobsRoot.getDirectoryHandle('sha256', { create: true });
     const tmp = await root.getDirectoryHandle('tmp', { create: true });
-    return new OpfsStore(root, blobs, tmp);
+    const meta = await blobsRoot.getDirectoryHandle('meta', { create: true });
+    return new OpfsStore(root, blobs, tmp, meta);
   }
 
-  constructor(root, blobs, tmp) {
+  constructor(root, blobs, tmp, meta) {
     this.root = root;
     this.blobs = blobs;
     this.tmp = tmp;
+    this.meta = meta;  // blobs/meta/<hex>: who stored a blob and who may read it (for rebuilds)
   }
 
   /** The verified entry's File (a reference to OPFS, never a copy), or null. */
@@ -71,6 +73,43 @@ export class OpfsStore {
 
   async removeBlob(hex) {
     await this.blobs.removeEntry(hex).catch(ignoreMissing);
+    await this.meta.removeEntry(hex).catch(ignoreMissing);
+  }
+
+  /**
+   * The entry's rights beside its blob ({type, size, storers, listed, global}), so a lost or
+   * damaged journal can be rebuilt from blobs/. Written after every commit.
+   */
+  async writeMeta(hex, info) {
+    const handle = await this.meta.getFileHandle(hex, { create: true });
+    const w = await handle.createWritable({ keepExistingData: false });
+    try {
+      await w.write(JSON.stringify(info));
+      await w.close();
+    } catch (err) {
+      await w.abort().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** The sidecar of a blob, or null when missing or unreadable. */
+  async readMeta(hex) {
+    try {
+      const text = await (await (await this.meta.getFileHandle(hex)).getFile()).text();
+      const info = JSON.parse(text);
+      return info && typeof info === 'object' ? info : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Keeps a damaged journal aside (journal.damaged-<time>) before a new one replaces it. */
+  async keepJournalAside(bytes) {
+    const handle = await this.root.getFileHandle(`journal.damaged-${Date.now()}`, { create: true });
+    const w = await handle.createWritable({ keepExistingData: false });
+    await w.write(bytes);
+    await w.close();
+    return handle.name;
   }
 
   /** Deletes temporary files left by a crash; `inUse(id)` spares files of live writes. */
