@@ -8,6 +8,7 @@ import { errorFromStatus, makeError, notFoundError } from './errors.js';
 import { OpfsStore } from './opfs-store.js';
 import { HubIndex } from './hub-index.js';
 import { WriteSession } from './write-session.js';
+import { WriteWorkerLink } from './write-worker-link.js';
 import { isManageHello, parseManageRequest, MAX_MANAGE_ENTRIES } from './protocol.js';  // management section, at the end
 
 const VERSION = '0.1.0';
@@ -128,14 +129,29 @@ async function fetchOptional(name, read) {
 
 self.onconnect = (event) => {
   const port = event.ports[0];
-  const conn = { port, writes: new Map(), nextWriteId: 1 };
-  port.onmessage = (e) => routeManagement(conn, e.data) || dispatch(conn, e.data);
+  const conn = { port, writes: new Map(), nextWriteId: 1, writer: null };
+  port.onmessage = (e) => routeWriter(conn, e) || routeManagement(conn, e.data) || dispatch(conn, e.data);
   port.start();
   ready.then(
     () => port.postMessage(makeNotice('ready', { version: VERSION, lock: LIFE_LOCK })),
     (err) => log(`start failed: ${err?.stack ?? err}`),
   );
 };
+
+// The frame's dedicated write worker (sync access handles): the frame sends one end of a
+// channel to it before this connection's first writeBegin. Only hub-origin documents reach
+// this port, and the frame never relays this type from a page (it is not in REQUESTS).
+function routeWriter(conn, event) {
+  if (event.ports?.length !== 1 || classify(event.data) !== 'notice') return false;
+  try {
+    if (parseNotice(event.data, 'hubFrame').type !== 'writer') return false;
+  } catch {
+    return false;
+  }
+  if (!conn.writer) conn.writer = new WriteWorkerLink(event.ports[0]);
+  else event.ports[0].close();
+  return true;
+}
 
 async function dispatch(conn, message) {
   if (classify(message) === 'notice') return onFrameNotice(conn, message);
@@ -219,6 +235,7 @@ async function endWrite(hub, conn, session) {
 }
 
 function abandonAll(conn) {
+  conn.writer?.close();  // its write worker died with the frame: nothing it holds will answer
   ready.then(async (hub) => {
     for (const session of [...conn.writes.values()]) {
       await session.write.abort().catch(() => {});
@@ -269,7 +286,7 @@ const HANDLERS = {
     await session.lock.acquired;
     try {
       session.write = await WriteSession.begin({
-        core, store, hex, tempId,
+        core, store, hex, tempId, writer: conn.writer,
         // Bytes in flight never evict anything: a write that then fails (wrong bytes, too
         // big) must not cost other sites their entries. Eviction waits for verified bytes
         // (writeClose); here only a file that could never fit is refused.

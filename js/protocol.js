@@ -193,6 +193,10 @@ export const NOTICES = Object.freeze({
   // fires no close event on a SharedWorker's ports.
   hubFrame: {
     attach: { fields: { lock: frameLock }, optional: {} },
+    // Sent with exactly one transferred MessagePort, to the hub worker and to the frame's
+    // dedicated write worker (js/write-worker.js): the two ends of their channel. Not in
+    // REQUESTS, so no page can send it (docs/protocol.md, "The dedicated write worker").
+    writer: { fields: {}, optional: {} },
   },
   frame: {
     // `reason`: why storage is partitioned (the browser's refusal), for the page's diagnostic.

@@ -2,31 +2,60 @@
 // hashing in Wasm; a seek or truncate that breaks the append order forces a re-hash of
 // the final file at close. The bytes become an entry only if the digest matches.
 
+import { WritableDisk } from './write-worker-link.js';
+
 const HASH_CHUNK = 1 << 20;  // the Wasm core's input buffer size
+const LOCKED = new Set(['NoModificationAllowedError', 'InvalidModificationError']);
+
+/**
+ * Removes a temporary file the write worker may still hold open: a worker that dies with
+ * its tab releases its sync access handle a moment after the tab's lock is released.
+ */
+async function removeTempWhenFree(store, id, tries = 40) {
+  for (let i = 1; ; i++) {
+    try {
+      return await store.removeTemp(id);
+    } catch (err) {
+      if (!LOCKED.has(err?.name) || i >= tries) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
 
 export class WriteSession {
   /**
    * @param {{core: any, store: import('./opfs-store.js').OpfsStore, hex: string,
-   *          onGrow?: (bytes: number) => void}} options onGrow reserves quota and may throw
+   *          onGrow?: (bytes: number) => void,
+   *          writer?: import('./write-worker-link.js').WriteWorkerLink|null}} options
+   *   onGrow reserves quota and may throw; writer: the frame's write worker (sync access
+   *   handles), used when it opens the file, else createWritable here
    */
-  static async begin({ core, store, hex, onGrow, tempId }) {
+  static async begin({ core, store, hex, onGrow, tempId, writer }) {
     const temp = await store.createTemp(tempId);
-    let writable;
+    let disk = null;
     try {
-      writable = await temp.handle.createWritable({ keepExistingData: false });
+      // The frame's write worker writes with a sync access handle. If it refuses or does not
+      // answer, createWritable here: one of the two then holds the file's lock, never both.
+      if (writer && !writer.broken) {
+        disk = await writer.open(temp).catch((err) => {
+          if (err.name === 'AbortError') throw err;  // its frame is gone: so is this write
+          return null;
+        });
+      }
+      disk ??= await WritableDisk.open(temp.handle);
     } catch (err) {
-      await store.removeTemp(temp.id);
+      await removeTempWhenFree(store, temp.id).catch(() => {});
       throw err;
     }
-    return new WriteSession(core, store, hex, temp, writable, onGrow);
+    return new WriteSession(core, store, hex, temp, disk, onGrow);
   }
 
-  constructor(core, store, hex, temp, writable, onGrow) {
+  constructor(core, store, hex, temp, disk, onGrow) {
     this.core = core;
     this.store = store;
     this.hex = hex;
     this.temp = temp;
-    this.writable = writable;
+    this.disk = disk;
     this.onGrow = onGrow ?? (() => {});
     this.stream = new core.Sha256Stream();
     this.position = 0;  // where the next write lands
@@ -34,19 +63,18 @@ export class WriteSession {
     this.appendOnly = true;  // false once bytes were written out of order: re-hash at close
     this.done = false;
     this.queue = Promise.resolve();
-    // One OPFS write stays in flight while the next chunk arrives and is hashed; its
-    // failure surfaces at the next operation.
-    this.pending = Promise.resolve();
-    this.failure = null;
+    // OPFS writes stay in flight (one with createWritable, up to IN_FLIGHT_BYTES in the
+    // write worker) while the next chunk arrives and is hashed; a failure surfaces at the
+    // next operation.
   }
 
+  /** Hashed bytes go to disk; with the write worker the buffer moves there (no copy). */
   #startWrite(position, data) {
-    this.pending = this.writable.write({ type: 'write', position, data }).catch((err) => { this.failure ??= err; });
+    this.disk.write(position, data);
   }
 
-  async #settle() {
-    await this.pending;
-    if (this.failure) throw this.failure;
+  #settle(room = 0) {
+    return this.disk.settle(room);
   }
 
   // The page keeps several chunks in flight; operations must still apply in arrival order.
@@ -72,7 +100,7 @@ export class WriteSession {
     } else {
       const bytes = new Uint8Array(data);
       if (this.appendOnly) this.stream.update(bytes);
-      await this.#settle();
+      await this.#settle(bytes.byteLength);
       this.#startWrite(this.position, bytes);
     }
     this.position = end;
@@ -88,9 +116,10 @@ export class WriteSession {
       const { done, value } = await reader.read();
       if (done) break;
       if (this.appendOnly) this.stream.update(value);
-      await this.#settle();  // at most one OPFS write in flight while the next chunk is hashed
+      await this.#settle(value.byteLength);  // bounded OPFS writes in flight while the next chunk is hashed
+      const length = value.byteLength;  // the buffer may move to the write worker
       this.#startWrite(position, value);
-      position += value.byteLength;
+      position += length;
     }
   }
 
@@ -109,8 +138,7 @@ export class WriteSession {
   async #truncate(size) {
     this.#checkOpen();
     if (size > this.size) this.onGrow(size - this.size);
-    await this.#settle();
-    await this.writable.truncate(size);
+    await this.disk.truncate(size);
     if (size !== this.size) this.appendOnly = false;
     this.size = size;
     if (this.position > size) this.position = size;
@@ -128,9 +156,9 @@ export class WriteSession {
 
   async #finish() {
     this.#checkOpen();
-    await this.#settle();  // a failed OPFS write: not done yet, so abort() discards the writable
+    await this.#settle(Infinity);  // a failed OPFS write: not done yet, so abort() discards the file
     this.done = true;
-    await this.writable.close();
+    await this.disk.close();
     let digest;
     if (this.appendOnly) {
       digest = this.stream.digestHex();
@@ -166,11 +194,10 @@ export class WriteSession {
   async #abort() {
     if (!this.done) {
       this.done = true;
-      await this.pending;
-      await this.writable.abort().catch(() => {});
+      await this.disk.abort();
       this.stream.delete();
     }
-    await this.store.removeTemp(this.temp.id);
+    await removeTempWhenFree(this.store, this.temp.id);
   }
 
   #checkOpen() {

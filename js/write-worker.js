@@ -1,0 +1,84 @@
+// Loaded by the hub frame (js/hub-frame.js) as a dedicated module worker (hub origin): the
+// hub SharedWorker has no createSyncAccessHandle, a dedicated worker does. Touches only the
+// tmp/ file handles the hub worker sends it over the ports the frame hands it; never a page.
+
+import { classify, parseNotice } from './protocol.js';
+
+// Operations of one port run strictly in arrival order: an open is async, the writes that
+// follow it must wait for it. Sync access handle calls are synchronous, so nothing else interleaves.
+self.onmessage = (event) => {
+  // Only the frame that started this worker can post here (a page has no reference to it).
+  if (event.ports?.length !== 1 || classify(event.data) !== 'notice') return;
+  try {
+    if (parseNotice(event.data, 'hubFrame').type !== 'writer') return;
+  } catch {
+    return;
+  }
+  serve(event.ports[0]);
+};
+
+/** Serves one hub worker connection: `{id, op, key, ...}` in, `{id, ok, ...}` out, in order. */
+function serve(port) {
+  /** key (the temp file id) → {access: FileSystemSyncAccessHandle, failure: Error|null} */
+  const files = new Map();
+  let queue = Promise.resolve();
+  port.onmessage = ({ data }) => {
+    queue = queue.then(() => run(files, data)).then(
+      (reply) => port.postMessage({ id: data.id, ok: true, ...reply }),
+      (error) => port.postMessage({ id: data.id, ok: false, error: { name: error?.name ?? 'UnknownError', message: String(error?.message ?? error) } }),
+    );
+  };
+  port.start();
+}
+
+async function run(files, msg) {
+  if (msg.op === 'open') {
+    if (files.has(msg.key)) throw new DOMException('This file is already open.', 'InvalidStateError');
+    const access = await msg.handle.createSyncAccessHandle();
+    access.truncate(0);  // a write starts from an empty file (keepExistingData never pre-fills)
+    files.set(msg.key, { access, failure: null });
+    return {};
+  }
+  const file = files.get(msg.key);
+  if (!file) throw new DOMException('No open file with this key.', 'InvalidStateError');
+  switch (msg.op) {
+    case 'write': {
+      // A failed write is kept and surfaces at the next truncate/close: writes are not
+      // awaited one by one by the hub worker, only counted.
+      if (!file.failure) {
+        try {
+          const data = new Uint8Array(msg.data);
+          let done = 0;
+          while (done < data.byteLength) {
+            const n = file.access.write(data.subarray(done), { at: msg.at + done });
+            if (n <= 0) throw new DOMException('The file could not be written.', 'QuotaExceededError');
+            done += n;
+          }
+        } catch (error) {
+          file.failure = error;
+        }
+      }
+      return { bytes: msg.data.byteLength };
+    }
+    case 'truncate':
+      if (file.failure) throw file.failure;
+      file.access.truncate(msg.size);
+      return {};
+    case 'close': {
+      files.delete(msg.key);
+      try {
+        if (file.failure) throw file.failure;
+        file.access.flush();
+      } finally {
+        file.access.close();
+      }
+      return {};
+    }
+    case 'abort':
+      files.delete(msg.key);
+      file.access.close();
+      return {};
+    default:
+      throw new DOMException(`Unknown operation ${String(msg.op).slice(0, 32)}.`, 'NotSupportedError');
+  }
+}
