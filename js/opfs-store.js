@@ -2,6 +2,8 @@
 // access). Owns the OPFS layout and nothing else: blobs/sha256/<hex>, tmp/<id>, journal.
 
 const NOT_FOUND = 'NotFoundError';
+/** Most blob Files kept for reads (a File is a small reference to OPFS, not the bytes). */
+const FILE_CACHE_ENTRIES = 1024;
 const ignoreMissing = (err) => { if (err?.name !== NOT_FOUND) throw err; };
 
 export class OpfsStore {
@@ -19,13 +21,22 @@ export class OpfsStore {
     this.blobs = blobs;
     this.tmp = tmp;
     this.meta = meta;  // blobs/meta/<hex>: who stored a blob and who may read it (for rebuilds)
+    // A blob is never modified once promoted, so its File stays valid until this store
+    // removes or replaces it: a cache hit then costs no OPFS call. Another hub instance on
+    // the same directory evicting it makes the File read NotFoundError, like a miss.
+    this.files = new Map();
   }
 
   /** The verified entry's File (a reference to OPFS, never a copy), or null. */
   async blobFile(hex) {
+    const cached = this.files.get(hex);
+    if (cached) return cached;
     try {
       const handle = await this.blobs.getFileHandle(hex);
-      return await handle.getFile();
+      const file = await handle.getFile();
+      if (this.files.size >= FILE_CACHE_ENTRIES) this.files.delete(this.files.keys().next().value);
+      this.files.set(hex, file);
+      return file;
     } catch (err) {
       ignoreMissing(err);
       return null;
@@ -33,6 +44,11 @@ export class OpfsStore {
   }
 
   async hasBlob(hex) {
+    if (this.files.has(hex)) return true;
+    return this.#onDisk(hex);
+  }
+
+  async #onDisk(hex) {
     try {
       await this.blobs.getFileHandle(hex);
       return true;
@@ -59,7 +75,8 @@ export class OpfsStore {
    * @returns {Promise<boolean>} true when this temp file became the blob
    */
   async promote(temp, hex) {
-    if (await this.hasBlob(hex)) {
+    this.files.delete(hex);
+    if (await this.#onDisk(hex)) {
       await this.removeTemp(temp.id);
       return false;
     }
@@ -72,6 +89,7 @@ export class OpfsStore {
   }
 
   async removeBlob(hex) {
+    this.files.delete(hex);
     await this.blobs.removeEntry(hex).catch(ignoreMissing);
     await this.meta.removeEntry(hex).catch(ignoreMissing);
   }
