@@ -21,14 +21,18 @@ const LIFE_LOCK = `cos-hub-worker-${crypto.randomUUID()}`;
 const ready = start();
 
 async function start() {
-  await holdLock(LIFE_LOCK).acquired;
-  const core = await loadCore({ locateFile: (name) => new URL(name, self.location.href).href });
-  const root = await navigator.storage.getDirectory();
-  const store = await OpfsStore.open(root);
-  const [policy, publicHashList] = await Promise.all([
-    loadPolicy(), fetchOptional('public-hash-list.txt', (res) => res.text())]);
+  // The first call waits for all of this: fetch and compile the core, open OPFS and read
+  // the policy at the same time; only the journal replay needs them all.
+  const [, core, store, policy, publicHashList] = await Promise.all([
+    holdLock(LIFE_LOCK).acquired,
+    loadCore({ locateFile: (name) => new URL(name, self.location.href).href }),
+    navigator.storage.getDirectory().then((root) => OpfsStore.open(root)),
+    loadPolicy(),
+    fetchOptional('public-hash-list.txt', (res) => res.text()),
+  ]);
   const index = await HubIndex.open({ core, store, policy, publicHashList: publicHashList ?? '', log });
-  // Temporary files of writes alive in another instance are protected by their lock.
+  // Temporary files of writes alive in another instance are protected by their lock. Before
+  // `ready`: no write of this instance exists yet, so none of its files can be taken for debris.
   const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
   const removed = await store.cleanTemp((id) => held.has(`cos-write-${id}`));
   if (removed) log(`removed ${removed} temporary files left by an interrupted write`);
