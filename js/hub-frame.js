@@ -53,6 +53,9 @@ export function startHubFrame(options = {}) {
   let nextWriteId = 1;
   /** page ids waiting on the consent buttons */
   let consentWaiters = [];
+  /** the dedicated write worker (sync access handles), started at the first write */
+  let writeWorker = null;
+  const startWriteWorker = options.startWriteWorker ?? ((u, o) => new win.Worker(u, o));
 
   const framed = win.parent && win.parent !== win;
   if (!framed) showTopLevelNote(doc);
@@ -241,6 +244,7 @@ export function startHubFrame(options = {}) {
       write.busy = true;
     }
     if (conn.dead) return answer(request.id, makeErrorReply(request.id, networkError('The cross-origin storage hub is unavailable.')));
+    if (request.type === 'writeBegin') linkWriteWorker(conn);
     let message;
     try {
       message = parseRequest(out, 'frame');
@@ -260,6 +264,23 @@ export function startHubFrame(options = {}) {
       conn.port.postMessage(message, transferList(message));
     } catch (error) {
       answer(request.id, makeErrorReply(request.id, networkError(`Could not reach the hub worker: ${error.message}`)));
+    }
+  }
+
+  // The hub worker (a SharedWorker) has no sync access handles; a dedicated worker started
+  // here has. Started lazily (reads never need it) and linked to each worker connection
+  // once, before its first writeBegin; the hub worker falls back to createWritable without it.
+  function linkWriteWorker(conn) {
+    if (conn.writerLinked) return;
+    conn.writerLinked = true;
+    if (!options.startWriteWorker && typeof win.Worker !== 'function') return;  // no dedicated workers here
+    try {
+      writeWorker ??= startWriteWorker(new URL('write-worker.js', import.meta.url).href, { type: 'module', name: 'cos-write' });
+      const channel = new MessageChannel();
+      writeWorker.postMessage(makeNotice('writer'), [channel.port1]);
+      conn.port.postMessage(makeNotice('writer'), [channel.port2]);
+    } catch (error) {
+      console.warn('[cos-hub] no write worker; the hub worker writes with createWritable:', error.message);
     }
   }
 
@@ -378,7 +399,7 @@ export function startHubFrame(options = {}) {
     },
     /** Start a dedicated worker from this frame (only a document can). */
     startWriteWorker(url, opts) {
-      return (options.startWriteWorker ?? ((u, o) => new win.Worker(u, o)))(url, opts);
+      return startWriteWorker(url, opts);
     },
   };
 }
