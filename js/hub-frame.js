@@ -59,6 +59,10 @@ export function startHubFrame(options = {}) {
 
   const framed = win.parent && win.parent !== win;
   if (!framed) showTopLevelNote(doc);
+  // Storage access and the worker do not depend on who embeds us: start them now, while
+  // the page's handshake is on its way (the first call waits for the worker's start-up).
+  const opening = framed ? openHub() : null;
+  opening?.catch(() => {});
 
   win.addEventListener('message', function onHandshake(event) {
     if (bound || !framed || event.source !== win.parent) return; // exactly one, only from the parent
@@ -78,7 +82,7 @@ export function startHubFrame(options = {}) {
     pagePort = port;
     port.onmessage = (message) => onPageMessage(message.data);
     port.start?.();
-    connect();
+    opening.then(connected, (error) => goUnavailable(`the hub worker could not start: ${error.message}`));
   });
 
   function refuse(port, message) {
@@ -86,7 +90,8 @@ export function startHubFrame(options = {}) {
     port.close();
   }
 
-  async function connect() {
+  /** Storage access, then the unpartitioned worker, else a partitioned one. @returns {Promise<{conn, why}>} */
+  async function openHub() {
     let handle = null;
     let why = 'this browser has no document.requestStorageAccess()';
     if (typeof doc.requestStorageAccess === 'function') {
@@ -99,13 +104,12 @@ export function startHubFrame(options = {}) {
     }
     let conn = handle ? await tryShared(handle) : null;
     if (handle && !conn) why = 'storage access was granted but the unpartitioned hub worker did not start';
-    if (!conn) {
-      try {
-        conn = await openConnection('partitioned', () => new win.SharedWorker(workerUrl, workerOptions), win.navigator?.locks);
-      } catch (error) {
-        return goUnavailable(`the hub worker could not start: ${error.message}`);
-      }
-    }
+    if (!conn) conn = await openConnection('partitioned', () => new win.SharedWorker(workerUrl, workerOptions), win.navigator?.locks);
+    return { conn, why };
+  }
+
+  function connected({ conn, why }) {
+    if (conn.dead) return goUnavailable('the hub worker stopped');
     current = conn;
     pagePort.postMessage(makeNotice('ready', conn.kind === 'partitioned' ? { status: conn.kind, reason: why.slice(0, 1000) } : { status: conn.kind }));
     for (const request of early.splice(0)) relay(request);
