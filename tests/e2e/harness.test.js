@@ -36,12 +36,15 @@ test('server routes by Host, serves typed static files and records requests', { 
     const dyn = await get('x.site-b.test', '/dyn');
     assert.equal(dyn.body.toString(), 'dynamic x.site-b.test');
     assert.equal((await get('site-b.test', '/dyn')).status, 404, '*.site-b.test does not match the bare site');
+    // A request is recorded when its response closes, which may come after the client's 'end'.
+    await server.waitForRequest((r) => r.host === 'site-a.test' && r.path === '/empty.wasm', 5000);
     const rec = server.requestsFor({ host: 'site-a.test', path: '/empty.wasm' });
     assert.equal(rec.length, 1);
     assert.equal(rec[0].bytes, 8);
     assert.equal(rec[0].status, 200);
     const mark = server.mark();
     await get('site-a.test', '/index.html');
+    await server.waitForRequest((r) => r.seq > mark && r.path === '/index.html', 5000);
     assert.deepEqual(server.requestsFor({ since: mark }).map((r) => r.path), ['/index.html']);
   } finally {
     await server.close();
