@@ -145,6 +145,8 @@ test('fetch integration: miss stores, hit on another site streams with a stable 
     mark = server.mark();
     const plain = await b.page.evaluate(async () => (await fetch('/add.wasm')).status);
     assert.equal(plain, 200);
+    // Recorded when the response closes, which may come just after the page saw the body.
+    await server.waitForRequest((r) => r.seq > mark && r.host === 'site-b.test' && r.path === '/add.wasm', 5000);
     assert.equal(server.requestsFor({ host: 'site-b.test', path: '/add.wasm', since: mark }).length, 1);
   } finally {
     await launched.close();
