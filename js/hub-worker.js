@@ -7,7 +7,7 @@ import { parseRequest, makeReply, makeErrorReply, makeNotice, classify, parseNot
 import { errorFromStatus, makeError, notFoundError } from './errors.js';
 import { OpfsStore } from './opfs-store.js';
 import { HubIndex } from './hub-index.js';
-import { WriteSession } from './write-session.js';
+import { WriteSession, hashFile } from './write-session.js';
 import { WriteWorkerLink } from './write-worker-link.js';
 import { isManageHello, parseManageRequest, MAX_MANAGE_ENTRIES } from './protocol.js';  // management section, at the end
 
@@ -82,10 +82,7 @@ function rebuildFromBlobs(core, index, store) {
 async function digestOf(core, file) {
   const stream = new core.Sha256Stream();
   try {
-    for (let off = 0; off < file.size; off += 1 << 20) {
-      stream.update(new Uint8Array(await file.slice(off, off + (1 << 20)).arrayBuffer()));
-    }
-    return stream.digestHex();
+    return await hashFile(stream, file);
   } finally {
     stream.delete();
   }

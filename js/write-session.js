@@ -5,6 +5,14 @@
 import { WritableDisk } from './write-worker-link.js';
 
 const HASH_CHUNK = 1 << 20;  // the Wasm core's input buffer size
+/** Feeds a File through `stream` in slices of the Wasm input buffer; returns the hex digest. */
+export async function hashFile(stream, file) {
+  for (let off = 0; off < file.size; off += HASH_CHUNK) {
+    stream.update(new Uint8Array(await file.slice(off, off + HASH_CHUNK).arrayBuffer()));
+  }
+  return stream.digestHex();
+}
+
 const LOCKED = new Set(['NoModificationAllowedError', 'InvalidModificationError']);
 
 /**
@@ -173,12 +181,7 @@ export class WriteSession {
 
   async #rehash() {
     this.stream.reset();
-    const file = await this.temp.handle.getFile();
-    for (let off = 0; off < file.size; off += HASH_CHUNK) {
-      const chunk = await file.slice(off, off + HASH_CHUNK).arrayBuffer();
-      this.stream.update(new Uint8Array(chunk));
-    }
-    return this.stream.digestHex();
+    return hashFile(this.stream, await this.temp.handle.getFile());
   }
 
   /** Moves the verified file into blobs/ (false if an identical blob already existed). */
