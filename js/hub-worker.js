@@ -15,6 +15,21 @@ const VERSION = '0.1.0';
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const IDLE_WRITE_MS = 10 * 60 * 1000;  // a write with no activity this long is abandoned
 
+/**
+ * The hub's built-in policy (docs/security.md, "The hub's default policy"): the defences against a site
+ * probing what the user visited are ON unless the operator turns them off. A '*' entry
+ * reaches sites that did not store it only when its hash is on the hub's Public Hash List
+ * (public-hash-list.txt); an authorized non-storer read is refused at random 5 % of the
+ * time (GREASE, one answer per site and hash); a site may probe 100 distinct hashes it does
+ * not store per 24 hours. No byte quota: the browser's own storage quota applies.
+ */
+const DEFAULT_POLICY = Object.freeze({
+  probeBudget: 100,
+  probeWindowMs: 24 * 60 * 60 * 1000,
+  phlEnabled: true,
+  greaseRate: 0.05,
+});
+
 const log = (msg) => console.warn(`[cos hub] ${msg}`);
 // Held for this instance's whole life; a frame granted it knows the worker died.
 const LIFE_LOCK = `cos-hub-worker-${crypto.randomUUID()}`;
@@ -96,21 +111,28 @@ async function saveMeta(raw, store, hex) {
 }
 
 /**
- * The operator's policy, from hub-config.json beside the worker (optional), e.g.
- * {"probeBudget": 100, "phlEnabled": true, "greaseRate": 0.05, "quotaBytes": 10737418240}.
- * Unknown keys and wrong types are ignored with a console warning.
+ * The policy in force: DEFAULT_POLICY, overridden key by key by the operator's
+ * hub-config.json beside the worker (optional), e.g. {"phlEnabled": false, "quotaBytes":
+ * 10737418240}. Unknown keys and wrong types are ignored with a console warning.
  */
 async function loadPolicy() {
   const allowed = { probeBudget: 'number', probeWindowMs: 'number', phlEnabled: 'boolean', greaseRate: 'number',
     greaseSeed: 'number', quotaBytes: 'number', perSiteShare: 'number', originsCap: 'number' };
-  const policy = {};
+  const policy = { ...DEFAULT_POLICY };
+  const overridden = [];
   const config = await fetchOptional('hub-config.json', (res) => res.json());
   if (config && typeof config === 'object') {
     for (const [key, value] of Object.entries(config)) {
-      if (Object.hasOwn(allowed, key) && typeof value === allowed[key]) policy[key] = value;
-      else log(`hub-config.json: ignored ${key}`);
+      if (Object.hasOwn(allowed, key) && typeof value === allowed[key]) {
+        policy[key] = value;
+        overridden.push(key);
+      } else {
+        log(`hub-config.json: ignored ${key}`);
+      }
     }
   }
+  const shown = Object.fromEntries(Object.entries(policy).filter(([key]) => key !== 'greaseSeed'));
+  console.info(`[cos hub] policy ${JSON.stringify(shown)} (${overridden.length ? `hub-config.json set ${overridden.join(', ')}` : 'built-in defaults'})`);
   // A fixed seed makes GREASE refusals the same sequence at every start (the core's default
   // is 0): an attacker would know which lookups are refused. Seed it per instance unless pinned.
   if (!Object.hasOwn(policy, 'greaseSeed')) policy.greaseSeed = crypto.getRandomValues(new Uint32Array(1))[0];

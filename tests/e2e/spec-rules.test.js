@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { collectConsole, launchBrowser } from './lib/browser.js';
-import { openSite, startProductServer } from './lib/product.js';
+import { TEST_HUB_CONFIG, openSite, startProductServer } from './lib/product.js';
 import { NOT_FOUND_MESSAGE } from '../../js/errors.js';
 
 // Issue 4 asks for the suite in both granted profiles: third-party cookies allowed (default
@@ -70,15 +70,15 @@ const PAGE_LIB = `(() => {
 
 const SIZE = 4096;
 let server;
-let hubConfig = null;       // served as /hub-config.json while set
+let hubConfig = null;       // served over TEST_HUB_CONFIG as /hub-config.json while set
 let publicHashList = null;  // served as /public-hash-list.txt while set
 
 before(async () => {
   server = await startProductServer();
   server.route('hub.test', '/hub-config.json', (req, res) => {
-    if (!hubConfig) { res.statusCode = 404; res.end(); return; }
+    // An open hub (no GREASE, no PHL) unless a policy test turns a knob: rules are deterministic.
     res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify(hubConfig));
+    res.end(JSON.stringify({ ...TEST_HUB_CONFIG, ...hubConfig }));
   });
   server.route('hub.test', '/public-hash-list.txt', (req, res) => {
     if (!publicHashList) { res.statusCode = 404; res.end(); return; }

@@ -15,6 +15,9 @@ import { contentTypeFor } from '../../tests/e2e/lib/server.js';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEMO_DIR = path.join(REPO_ROOT, 'web', 'demo');
 export const DIST_DIR = path.join(REPO_ROOT, 'dist');
+/** The demo hub's hub-config.json: see serveHub. */
+export const DEMO_HUB_CONFIG = Object.freeze({ greaseRate: 0 });
+
 /** Stable ports: the browser's store is keyed by the hub origin, port included. */
 export const DEFAULT_PORTS = Object.freeze({ hub: 7800, a: 7801, b: 7802 });
 export const FILE_NAME = 'demo-model.bin';
@@ -130,7 +133,11 @@ export async function startDemo({ ports = DEFAULT_PORTS, fileBytes = 50 * 1000 *
   const close = async () => { await Promise.all(all.map(closeServer)); };
 
   try {
-    const hub = await listenAll((req, res) => serveHub(req, res), ports.hub ?? 0, ['::1']);
+    const hub = await listenAll((req, res) => serveHub(req, res).catch((error) => {
+      console.error(`hub ${req.url}: ${error.stack ?? error}`);
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'server error');
+      else res.destroy();
+    }), ports.hub ?? 0, ['::1']);
     all.push(...hub.servers);
     urls.hub = `http://[::1]:${hub.port}/`;
     for (const key of ['a', 'b']) {
@@ -152,9 +159,28 @@ export async function startDemo({ ports = DEFAULT_PORTS, fileBytes = 50 * 1000 *
     onRequest?.(entry);
   }
 
-  function serveHub(req, res) {
+  async function serveHub(req, res) {
     const { pathname } = new URL(req.url, 'http://hub');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed');
+    // The demo hub's operator policy: the built-in defaults (the Public Hash List gates '*'
+    // entries, probe budget) except GREASE, off so that site B's hit shows on every run.
+    if (pathname === '/hub-config.json') {
+      log({ origin: 'hub', path: pathname, status: 200 });
+      return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(DEMO_HUB_CONFIG)}\n`);
+    }
+    // Its Public Hash List: the files its demo sites share with '*'.
+    if (pathname === '/public-hash-list.txt') {
+      log({ origin: 'hub', path: pathname, status: 200 });
+      const hashes = [demoFile.sha256];
+      if (fs.existsSync(TRANSFORMERS_ROUTES)) {
+        try {
+          hashes.push(...(await import(pathToFileURL(TRANSFORMERS_ROUTES).href)).demoPublicHashes());
+        } catch (error) {
+          console.error(`demo hub: the Transformers.js demo files are not on the PHL (${error.message})`);
+        }
+      }
+      return send(res, 200, 'text/plain; charset=utf-8', `# cos-polyfill demo hub: files its demo sites share\n${hashes.join('\n')}\n`);
+    }
     const found = fileIn(path.join(DIST_DIR, 'hub'), pathname);
     log({ origin: 'hub', path: pathname, status: found ? 200 : 404 });
     if (!found) return send(res, 404, 'text/plain; charset=utf-8', 'not found');

@@ -5,8 +5,9 @@ import { createHash } from 'node:crypto';
 import { openSite } from './product.js';
 
 /**
- * The hub policy docs/security.md recommends and the attack tests run under ("default
- * policy"): a probe budget, the Public Hash List gating '*' entries, GREASE on.
+ * The hub's built-in default policy (js/hub-worker.js DEFAULT_POLICY, docs/security.md),
+ * served explicitly by the tests that need it pinned whatever the default becomes: a probe
+ * budget, the Public Hash List gating '*' entries, GREASE on.
  */
 export const RECOMMENDED_POLICY = Object.freeze({
   probeBudget: 100,
@@ -15,9 +16,17 @@ export const RECOMMENDED_POLICY = Object.freeze({
   greaseRate: 0.05,
 });
 
-/** Serves `policy` as the hub's hub-config.json (and `phl` hashes as public-hash-list.txt). */
+/**
+ * Serves `policy` as the hub's hub-config.json (and `phl` hashes as public-hash-list.txt).
+ * `policy === null` answers 404 for hub-config.json: the hub runs its built-in defaults.
+ */
 export function servePolicy(server, policy, phl = []) {
   const offConfig = server.route('hub.test', '/hub-config.json', (req, res) => {
+    if (policy === null) {
+      res.statusCode = 404;
+      res.end('no hub-config.json: built-in defaults\n');
+      return;
+    }
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify(policy));
   });

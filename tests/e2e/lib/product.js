@@ -1,12 +1,21 @@
 // Serves the built product (dist/) on the test sites: the hub folder on hub.test and a
 // page that loads the polyfill by script tag on every site. Used by the product e2e tests.
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { REPO_ROOT } from './certs.js';
 import { startServer } from './server.js';
 
 export const DIST = path.join(REPO_ROOT, 'dist');
 export const SITES = ['site-a.test', 'x.site-a.test', 'site-b.test', 'evil.test'];
+
+/**
+ * The hub policy the product tests run under unless a test serves its own hub-config.json
+ * (tests/e2e/lib/attacker.js servePolicy): an open hub, so that a '*' entry deterministically
+ * reaches every site. The hub's built-in default (js/hub-worker.js DEFAULT_POLICY) gates '*'
+ * by the Public Hash List and refuses 5 % of non-storer reads at random (GREASE); the attack
+ * tests and a policy test run under that default.
+ */
+export const TEST_HUB_CONFIG = Object.freeze({ phlEnabled: false, greaseRate: 0 });
 
 /**
  * Starts the server with dist/hub on hub.test and, on every site, `/page.html` (loads
@@ -19,6 +28,11 @@ export async function startProductServer({ hubQuery = '' } = {}) {
   }
   const server = await startServer();
   server.serveStatic('hub.test', path.join(DIST, 'hub'));
+  // Served after dist/hub and after any route a test adds (routes come first).
+  const configDir = path.join(REPO_ROOT, 'build/e2e/test-hub-config');
+  mkdirSync(configDir, { recursive: true });
+  writeFileSync(path.join(configDir, 'hub-config.json'), `${JSON.stringify(TEST_HUB_CONFIG)}\n`);
+  server.serveStatic('hub.test', configDir);
   const hubUrl = () => server.url('hub.test', `/${hubQuery ? `?${hubQuery}` : ''}`);
   for (const host of ['*.site-a.test', 'site-a.test', 'site-b.test', '*.site-b.test', 'evil.test', '*.evil.test']) {
     server.route(host, '/page.html', (req, res) => {

@@ -23,6 +23,20 @@ export const DEMO_MODEL = 'cos-demo/tiny-bert';
 const files = tinyModelFiles({ hidden: 80000 });
 const manifest = Object.fromEntries(Object.entries(files).map(([p, b]) => [p, { sha256: sha256Hex(b), size: b.length }]));
 
+/**
+ * The SHA-256 of every file this demo shares across sites (the tiny model's files and the
+ * ORT wasm/mjs it may load), for the demo hub's Public Hash List. Computed once.
+ */
+let publicHashes = null;
+export function demoPublicHashes() {
+  publicHashes ??= [
+    ...Object.values(manifest).map((m) => m.sha256),
+    ...fs.readdirSync(ORT_DIR).filter((name) => /^ort-wasm-simd-threaded[a-z.]*\.(?:wasm|mjs)$/.test(name))
+      .map((name) => sha256Hex(fs.readFileSync(path.join(ORT_DIR, name)))),
+  ];
+  return publicHashes;
+}
+
 function send(req, res, type, body) {
   res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, 'Cache-Control': 'no-store', 'Access-Control-Allow-Origin': '*' });
   res.end(req.method === 'HEAD' ? undefined : body);
