@@ -8,11 +8,14 @@
 //
 // Prints throughput, p50/p99 latency per operation and size, errors (must be 0: exit status 1
 // otherwise), and memory sampled every LOAD_SAMPLE_SECONDS: PSS per Chromium process
-// (/proc/<pid>/smaps_rollup; renderers told apart by which one burns CPU when a target runs a
-// busy loop), V8 heap of each page, the hub frames, the hub SharedWorker and the write workers
-// (CDP Runtime.getHeapUsage), and the same heaps after a forced GC (HeapProfiler.collectGarbage,
-// every LOAD_GC_EVERY samples) so garbage is not taken for growth. The verdict compares the
-// median of the last third of the run with the first third (after a warm-up) and fits a slope.
+// (/proc/<pid>/smaps_rollup; each renderer is placed by which one grows while a target holds a
+// 64 MiB probe), V8 heap and ArrayBuffer bytes of each page, the hub frames, the hub
+// SharedWorker and the write workers (CDP Runtime.getHeapUsage), and the same right after a
+// forced GC (HeapProfiler.collectGarbage, every LOAD_GC_EVERY samples) so garbage is not taken
+// for growth; heap snapshots of the hub side before, at the end and after the load count live
+// objects. The verdict compares the median of the last third of the run with the first third
+// (after a warm-up) and fits a slope, for the PSS as sampled ("under load") and for what a GC
+// leaves or what is not bytes in flight ("retained"). Timing and memory never fail the run.
 //
 // Run: `BENCH=load npm run bench` or `node tools/bench/load.mjs`. Env: LOAD_SECONDS (180),
 // LOAD_SAMPLE_SECONDS (5), LOAD_GC_EVERY (2; 0 = never), LOAD_WARMUP_SECONDS (30),
@@ -130,7 +133,7 @@ async function tabLoop({ classes, readShare, until, tabSeed, hashes }) {
     } catch (e) {
       error = `${e.name}: ${e.message}`;
     }
-    ops.push({ op: isRead ? 'read' : 'write', ci, bytes: size, ms: performance.now() - t0, openMs, aux, ok: !error, error });
+    ops.push({ op: isRead ? 'read' : 'write', ci, bytes: size, ms: performance.now() - t0, openMs, aux, ok: !error, error, end: Date.now() });
   }
   return ops;
 }
@@ -285,6 +288,7 @@ async function main() {
   const samples = [];
   const objects = {};
   let sampling = null;
+  let stop = false;
   try {
     const tabs = [];
     for (const host of TABS) {
@@ -362,27 +366,32 @@ async function main() {
     let n = 0;
     const sample = async (phase, forceGc) => {
       const t = (Date.now() - started) / 1000;
-      const pss = {};
-      for (const p of processMemory(launched).processes) {
-        const c = classOf(p);
-        pss[c] = (pss[c] ?? 0) + (p.pssBytes ?? 0) / MB;
-        pss.total = (pss.total ?? 0) + (p.pssBytes ?? 0) / MB;
-      }
+      const pssNow = () => {
+        const pss = {};
+        for (const p of processMemory(launched).processes) {
+          const c = classOf(p);
+          pss[c] = (pss[c] ?? 0) + (p.pssBytes ?? 0) / MB;
+          pss.total = (pss.total ?? 0) + (p.pssBytes ?? 0) / MB;
+        }
+        return pss;
+      };
+      const pss = pssNow();
       const heapOf = async () => Promise.all(isolates.map((i) => i.sess.send('Runtime.getHeapUsage').catch(() => null)));
       const heap = await heapOf();
       let gcHeap = null;
+      let gcPss = null;
       if (forceGc) {
         await Promise.all(isolates.map((i) => i.sess.send('HeapProfiler.collectGarbage', {}, 30_000).catch(() => null)));
         gcHeap = await heapOf();
+        gcPss = pssNow();
       }
-      samples.push({ t, phase, pss, heap, gcHeap });
+      samples.push({ t, phase, pss, heap, gcHeap, gcPss });
       n++;
     };
     const gcAt = (i) => GC_EVERY > 0 && i % GC_EVERY === 0;
     objects.before = await Promise.all(isolates.map((i) => (i.kind === 'page' ? null : objectCounts(i.sess))));
     await sample('before', true);
     const until = Date.now() + SECONDS * 1000;
-    let stop = false;
     sampling = (async () => {
       let next = Date.now() + SAMPLE_S * 1000;
       while (!stop) {
@@ -445,7 +454,11 @@ async function main() {
     };
     const siteClasses = [...new Set([...roleOfPid.values()].filter((r) => r.startsWith('site renderer')))];
     const pssCols = ['total', 'browser', 'GPU/utility', 'hub renderer', 'sites', 'other renderers'];
-    const pssOf = (s, c) => (c === 'sites' ? siteClasses.reduce((a, k) => a + (s.pss[k] ?? 0), 0) : s.pss[c] ?? 0);
+    const pssOf = (s, c, gc = false) => {
+      const src = gc ? s.gcPss : s.pss;
+      if (!src) return null;
+      return c === 'sites' ? siteClasses.reduce((a, k) => a + (src[k] ?? 0), 0) : src[c] ?? 0;
+    };
     const heapCols = [['pages', ['page']], ['hub frames', ['hub-frame', 'mixed']], ['hub worker', ['hub-worker']], ['write workers', ['write-worker']]];
     console.log('memory over time (MiB):');
     console.log(`  PSS (smaps_rollup) by process class: total, browser, GPU+utility+zygotes+crashpad, hub renderer (hub frames, hub worker, write workers), the ${siteClasses.length} site renderers, other renderers (about:blank, WebUI);`);
@@ -472,42 +485,67 @@ async function main() {
     // ---- memory: verdict ----
     const during = samples.filter((s) => s.phase === 'load' && s.t >= WARMUP_S);
     const hubKinds = ['hub-frame', 'hub-worker', 'write-worker', 'mixed'];
-    const series = [
-      ['PSS total', (s) => s.pss.total, TOLERANCE.pssFloorMiB, true],
-      ['PSS total w/o site renderers', (s) => s.pss.total - pssOf(s, 'sites'), TOLERANCE.pssFloorMiB, true],
-      ['PSS browser', (s) => pssOf(s, 'browser'), TOLERANCE.pssFloorMiB, true],
-      ['PSS GPU+utility', (s) => pssOf(s, 'GPU/utility'), TOLERANCE.pssFloorMiB, true],
-      ['PSS hub renderer', (s) => pssOf(s, 'hub renderer'), TOLERANCE.pssFloorMiB, true],
-      ['JS hub worker (GC)', (s) => sumHeap(s, ['hub-worker'], 'usedSize', true), TOLERANCE.heapFloorMiB, true],
-      ['JS hub frames (GC)', (s) => sumHeap(s, ['hub-frame', 'mixed'], 'usedSize', true), TOLERANCE.heapFloorMiB, true],
-      ['JS write workers (GC)', (s) => sumHeap(s, ['write-worker'], 'usedSize', true), TOLERANCE.heapFloorMiB, true],
-      ['buffers hub side (GC)', (s) => sumHeap(s, hubKinds, 'backingStorageSize', true), TOLERANCE.pssFloorMiB, true],
-      ...siteClasses.map((c) => [`PSS ${c.replace('site renderer ', '')} (generator)`, (s) => pssOf(s, c), TOLERANCE.pssFloorMiB, false]),
-      ['JS pages (GC) (generator)', (s) => sumHeap(s, ['page'], 'usedSize', true), TOLERANCE.heapFloorMiB, false],
+    const bufHub = (s, gc = false) => sumHeap(s, hubKinds, 'backingStorageSize', gc);
+    const noSites = (s, gc = false) => (pssOf(s, 'total', gc) === null ? null : pssOf(s, 'total', gc) - pssOf(s, 'sites', gc));
+    const P = TOLERANCE.pssFloorMiB;
+    const H = TOLERANCE.heapFloorMiB;
+    // [name, value of a sample, floor, judged?]
+    const underLoad = [
+      ['PSS total', (s) => pssOf(s, 'total'), P, true],
+      ['PSS total w/o site renderers', (s) => noSites(s), P, true],
+      ['PSS browser', (s) => pssOf(s, 'browser'), P, true],
+      ['PSS GPU+utility', (s) => pssOf(s, 'GPU/utility'), P, true],
+      ['PSS hub renderer', (s) => pssOf(s, 'hub renderer'), P, true],
+      ['buffers hub side', (s) => bufHub(s), P, false],
+      ...siteClasses.map((c) => [`PSS ${c.replace('site renderer ', '')} (generator)`, (s) => pssOf(s, c), P, false]),
+    ];
+    const retained = [
+      ['PSS total w/o sites (GC)', (s) => noSites(s, true), P, true],
+      ['PSS hub renderer (GC)', (s) => pssOf(s, 'hub renderer', true), P, true],
+      ['PSS hub renderer − buffers', (s) => pssOf(s, 'hub renderer') - bufHub(s), P, true],
+      ['JS hub worker (GC)', (s) => sumHeap(s, ['hub-worker'], 'usedSize', true), H, true],
+      ['JS hub frames (GC)', (s) => sumHeap(s, ['hub-frame', 'mixed'], 'usedSize', true), H, true],
+      ['JS write workers (GC)', (s) => sumHeap(s, ['write-worker'], 'usedSize', true), H, true],
+      ['buffers hub side (GC)', (s) => bufHub(s, true), P, true],
+      ['JS pages (GC) (generator)', (s) => sumHeap(s, ['page'], 'usedSize', true), H, false],
     ];
     console.log(`memory verdict (MiB) over the samples from ${WARMUP_S} s (warm-up excluded) to the end of the load (${during.length} samples, ${during.filter((s) => s.gcHeap).length} with GC):`);
     console.log('  criterion: growth = median(last third) − median(first third); slope = least squares over the window, and its projection over the window;');
-    console.log(`  stable when both ≤ tolerance = max(floor, ${TOLERANCE.relative * 100} % of the first third's median), floor ${TOLERANCE.pssFloorMiB} MiB for PSS and buffers, ${TOLERANCE.heapFloorMiB} MiB for a JS heap;`);
-    console.log('  GROWING when both exceed it, unclear when one does. "before" / "idle" = idle before the load and after it (after GC for JS).');
-    const vw = Math.max(...series.map(([name]) => name.length));
-    const fmtV = (v, heap) => (v === null || v === undefined ? '·' : heap ? v.toFixed(2) : v.toFixed(0)).padStart(6);
-    const judged = [];
-    for (const [name, get, floor, counts] of series) {
-      const heap = floor === TOLERANCE.heapFloorMiB;
-      const points = during.map((s) => ({ t: s.t, v: get(s) })).filter((p) => p.v !== null && p.v !== undefined);
-      const v = verdict(points, floor);
-      if (!v) { console.log(`  ${name.padEnd(vw)}: too few samples`); continue; }
-      const sign = (x, d) => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
-      console.log(`  ${name.padEnd(vw)}: before ${fmtV(get(samples[0]), heap)} first ${fmtV(v.first, heap)} last ${fmtV(v.last, heap)} max ${fmtV(v.max, heap)} ` +
-        `growth ${sign(v.growth, heap ? 2 : 0).padStart(6)} slope ${sign(v.slope, heap ? 2 : 0).padStart(6)}/min (tol ${v.tol.toFixed(heap ? 1 : 0)}) idle ${fmtV(get(samples[samples.length - 1]), heap)}  ${v.verdict}`);
-      if (counts) judged.push([name, v.verdict]);
-    }
+    console.log(`  stable when both ≤ tolerance = max(floor, ${TOLERANCE.relative * 100} % of the first third's median), floor ${P} MiB for PSS and buffers, ${H} MiB for a JS heap;`);
+    console.log('  GROWING when both exceed it, unclear when one does. "before" / "idle" = idle before the load and after it (after GC for the GC rows).');
+    console.log('  "(GC)" rows are read right after the forced GC; "− buffers" subtracts the hub side\'s ArrayBuffers (bytes in flight, and not yet collected) of the same sample.');
+    const vw = Math.max(...[...underLoad, ...retained].map(([name]) => name.length));
+    const fmtV = (v, heap) => (v === null || v === undefined || Number.isNaN(v) ? '·' : heap ? v.toFixed(2) : v.toFixed(0)).padStart(6);
+    const judge = (title, list) => {
+      console.log(`  ${title}`);
+      const out = [];
+      for (const [name, get, floor, counts] of list) {
+        const heap = floor === H;
+        const points = during.map((s) => ({ t: s.t, v: get(s) })).filter((p) => p.v !== null && p.v !== undefined && !Number.isNaN(p.v));
+        const v = verdict(points, floor);
+        if (!v) { console.log(`    ${name.padEnd(vw)}: too few samples`); continue; }
+        const sign = (x, d) => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
+        console.log(`    ${name.padEnd(vw)}: before ${fmtV(get(samples[0]), heap)} first ${fmtV(v.first, heap)} last ${fmtV(v.last, heap)} max ${fmtV(v.max, heap)} ` +
+          `growth ${sign(v.growth, heap ? 2 : 0).padStart(6)} slope ${sign(v.slope, heap ? 2 : 0).padStart(6)}/min (tol ${v.tol.toFixed(heap ? 1 : 0)}) idle ${fmtV(get(samples[samples.length - 1]), heap)}  ` +
+          `${counts ? v.verdict : `(${v.verdict}, not judged)`}`);
+        if (counts) out.push([name, v.verdict]);
+      }
+      return out;
+    };
+    const judgedLoad = judge('under load (PSS as sampled: garbage not yet collected and bytes in flight included):', underLoad);
+    const judgedRetained = judge('retained (what a GC leaves, or what is not bytes in flight):', retained);
+    // How hard the load pushed in the first and last thirds of the window (the PSS under load follows it).
+    const wStart = started + WARMUP_S * 1000;  // sample times count from \`started\`
+    const third = (loadEnd - wStart) / 3;
+    const rate = (from, to) => ops.filter((o) => o.ok && o.end >= from && o.end < to).reduce((a, o) => a + o.bytes, 0) / MB / ((to - from) / 1000);
+    console.log(`  load in the first / last third of the window: ${rate(wStart, wStart + third).toFixed(0)} / ${rate(loadEnd - third, loadEnd).toFixed(0)} MiB/s read + written`);
     // Idle after GC, after the load vs before it: an upper bound on what each operation left behind.
     const idleGrowth = ['hub-worker', 'hub-frame', 'write-worker'].map((k) => {
       const d = (sumHeap(samples[samples.length - 1], [k], 'usedSize', true) - sumHeap(samples[0], [k], 'usedSize', true)) * MB;
       return `${k} ${d >= 0 ? '+' : ''}${(d / KB).toFixed(0)} KiB (${(d / ops.length).toFixed(0)} B/op)`;
     });
-    console.log(`  JS heap idle after − idle before (both after GC), over ${ops.length} ops: ${idleGrowth.join(', ')}`);
+    const idlePss = ['hub renderer', 'browser', 'total'].map((c) => `${c} ${(pssOf(samples[samples.length - 1], c, true) - pssOf(samples[0], c, true)).toFixed(0)} MiB`);
+    console.log(`  idle after the load − idle before (after GC), over ${ops.length} ops: PSS ${idlePss.join(', ')}; JS heap ${idleGrowth.join(', ')}`);
     console.log('  live JS objects of the hub side (heap snapshots, idle before / at the end of the load / idle after):');
     for (const kind of ['hub-worker', 'hub-frame', 'mixed', 'write-worker']) {
       const idx = isolates.map((iso, i) => (iso.kind === kind ? i : -1)).filter((i) => i >= 0);
@@ -521,14 +559,18 @@ async function main() {
         `${WATCHED.map((nm) => `${nm} ${sum('before', nm)}/${sum('end', nm)}/${sum('idle', nm)}`).join(', ')}; all objects ${total('before')}/${total('end')}/${total('idle')}; ` +
         `most grown ${grew.map(([nm, d]) => `${nm} +${d}`).join(', ') || 'none'}${failed.length ? `; snapshot failed: ${failed[0]}` : ''}`);
     }
-    const bad = judged.filter(([, v]) => v === 'GROWING');
-    const unclear = judged.filter(([, v]) => v === 'unclear');
-    console.log(`memory: ${bad.length ? `NOT STABLE (${bad.map(([nm]) => nm).join(', ')})` : unclear.length ? `no growth found; unclear for ${unclear.map(([nm]) => nm).join(', ')}` : 'STABLE'} ` +
-      '(judged: the hub side and the whole browser; the load generator\'s pages are shown, not judged)');
+    const say = (list) => {
+      const bad = list.filter(([, v]) => v === 'GROWING').map(([nm]) => nm);
+      const unclear = list.filter(([, v]) => v === 'unclear').map(([nm]) => nm);
+      return bad.length ? `GROWING (${bad.join(', ')})${unclear.length ? `; unclear: ${unclear.join(', ')}` : ''}` : unclear.length ? `no growth, unclear: ${unclear.join(', ')}` : 'STABLE';
+    };
+    console.log(`memory retained (after GC, or apart from bytes in flight; hub side and browser): ${say(judgedRetained)}`);
+    console.log(`memory under load (PSS as sampled; hub side and whole browser): ${say(judgedLoad)}`);
   } catch (e) {
     console.log(`chromium stderr (tail):\n${launched.stderrTail().split('\n').slice(-30).join('\n')}`);
     throw e;
   } finally {
+    stop = true;
     await launched.close();
     await server.close();
   }
