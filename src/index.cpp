@@ -600,7 +600,6 @@ OpenStats Index::open(const uint8_t* data, size_t size) {
   st.generation = header.generation;
   // A Put is at least ~50 bytes: sizing the table once avoids rehashing during replay.
   entries_.reserve(size / 64);
-  entry_pool_.reserve(size / 64);
   // Records append to the LRU list as they come; one sort at the end if they came out
   // of order (a log's usage records are flushed in digest order), never O(n) per record.
   lru_deferred_ = true;

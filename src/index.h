@@ -7,11 +7,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <functional>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -26,8 +29,8 @@ namespace cosp {
 
 namespace detail {
 
-// Fixed-size slots carved from large slabs, with a free list: the entries' hash-map
-// nodes come from here instead of one malloc each. Replay sizes the first slab from the
+// Fixed-size slots carved from large slabs, with a free list: the entries' nodes come
+// from here instead of one malloc each. Replay sizes the first slab from the
 // journal's length (reserve), so the heap (and the Wasm memory) grows once, not per
 // entry. Slabs live as long as the pool; freed slots are reused.
 class NodePool {
@@ -55,29 +58,144 @@ class NodePool {
   size_t free_count_ = 0;
 };
 
-// Sends single-object allocations of at least `kMin` bytes (the map's nodes, which hold
-// a 32-byte digest) to the pool; bucket arrays and everything else to operator new.
-template <typename T>
-struct PoolAllocator {
-  using value_type = T;
-  static constexpr size_t kMin = 32;
-  NodePool* pool = nullptr;
-  explicit PoolAllocator(NodePool* p) noexcept : pool(p) {}
-  template <typename U>
-  PoolAllocator(const PoolAllocator<U>& o) noexcept : pool(o.pool) {}
-  T* allocate(size_t n) {
-    if (n == 1 && sizeof(T) >= kMin)
-      if (void* p = pool->allocate(sizeof(T), alignof(T))) return static_cast<T*>(p);
-    return static_cast<T*>(::operator new(n * sizeof(T)));
+// The entries: open addressing (linear probing, power-of-two capacity, at most half
+// full) over pointers to nodes carved from a NodePool. A node never moves, so pointers
+// to its key and value stay valid; only the slot array is rebuilt when it grows.
+// Compared with std::unordered_map: no bucket chains, no per-insert load-factor
+// arithmetic, one probe for most lookups, and less code for V8's baseline compiler to
+// run at start (replay is mostly inserts). The subset of the map API the index uses.
+template <typename V>
+class EntryTable {
+ public:
+  using value_type = std::pair<const HashId, V>;
+
+  class iterator {
+   public:
+    iterator(value_type* const* slot, value_type* const* end) : slot_(slot), end_(end) { skip(); }
+    value_type& operator*() const { return **slot_; }
+    value_type* operator->() const { return *slot_; }
+    iterator& operator++() {
+      ++slot_;
+      skip();
+      return *this;
+    }
+    bool operator==(const iterator& o) const { return slot_ == o.slot_; }
+    bool operator!=(const iterator& o) const { return slot_ != o.slot_; }
+
+   private:
+    friend class EntryTable;
+    void skip() {
+      while (slot_ != end_ && !*slot_) ++slot_;
+    }
+    value_type* const* slot_;
+    value_type* const* end_;
+  };
+  using const_iterator = iterator;
+
+  EntryTable() = default;
+  EntryTable(const EntryTable&) = delete;
+  EntryTable& operator=(const EntryTable&) = delete;
+  ~EntryTable() {
+    clear();
+    delete[] slots_;
   }
-  void deallocate(T* p, size_t n) noexcept {
-    if (n == 1 && sizeof(T) >= kMin && pool->deallocate(p, sizeof(T), alignof(T))) return;
-    ::operator delete(p);
+
+  size_t size() const { return size_; }
+  iterator begin() const { return iterator(slots_, slots_ + cap_); }
+  iterator end() const { return iterator(slots_ + cap_, slots_ + cap_); }
+
+  iterator find(const HashId& id) const {
+    if (size_ == 0) return end();
+    for (size_t i = home(id);; i = (i + 1) & (cap_ - 1)) {
+      value_type* n = slots_[i];
+      if (!n) return end();
+      if (n->first == id) return at_slot(i);
+    }
   }
-  template <typename U>
-  bool operator==(const PoolAllocator<U>& o) const noexcept { return pool == o.pool; }
-  template <typename U>
-  bool operator!=(const PoolAllocator<U>& o) const noexcept { return pool != o.pool; }
+  size_t count(const HashId& id) const { return find(id) != end() ? 1 : 0; }
+  V& at(const HashId& id) const { return find(id)->second; }  // the id must be there
+
+  std::pair<iterator, bool> try_emplace(const HashId& id) {
+    if ((size_ + 1) * 2 > cap_) rehash(cap_ ? cap_ * 2 : 16);
+    size_t i = home(id);
+    for (; slots_[i]; i = (i + 1) & (cap_ - 1))
+      if (slots_[i]->first == id) return {at_slot(i), false};
+    void* mem = pool_.allocate(sizeof(value_type), alignof(value_type));
+    if (!mem) mem = ::operator new(sizeof(value_type));  // not reached: one node size
+    slots_[i] = new (mem) value_type(std::piecewise_construct, std::forward_as_tuple(id),
+                                     std::forward_as_tuple());
+    ++size_;
+    return {at_slot(i), true};
+  }
+
+  void erase(iterator it) {
+    size_t i = static_cast<size_t>(it.slot_ - slots_);
+    release(slots_[i]);
+    --size_;
+    // Backward-shift deletion: move later members of the probe run into the hole so
+    // that no lookup stops early, and no tombstones are needed.
+    for (size_t j = (i + 1) & (cap_ - 1); slots_[j]; j = (j + 1) & (cap_ - 1)) {
+      size_t h = home(slots_[j]->first);
+      // slots_[j] may move to the hole at i unless its home lies cyclically in (i, j].
+      bool stays = i <= j ? (h > i && h <= j) : (h > i || h <= j);
+      if (!stays) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = nullptr;
+  }
+
+  // Room for `n` entries with neither a slot rebuild nor more than one node slab.
+  void reserve(size_t n) {
+    size_t want = 16;
+    while (want < n * 2) want *= 2;
+    if (want > cap_) rehash(want);
+    if (n > size_) pool_.reserve(n - size_);
+  }
+
+  void clear() {
+    for (size_t i = 0; i < cap_; ++i) {
+      if (slots_[i]) release(slots_[i]);
+      slots_[i] = nullptr;
+    }
+    size_ = 0;
+  }
+
+ private:
+  // The digest is uniformly distributed already; the multiply spreads its first word
+  // over the high bits, which index the table (Fibonacci hashing).
+  size_t home(const HashId& id) const {
+    uint64_t w;
+    std::memcpy(&w, id.digest.data(), sizeof w);
+    return static_cast<size_t>((w * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  iterator at_slot(size_t i) const { return iterator(slots_ + i, slots_ + cap_); }
+  void release(value_type* n) {
+    n->~value_type();
+    if (!pool_.deallocate(n, sizeof(value_type), alignof(value_type))) ::operator delete(n);
+  }
+  void rehash(size_t cap) {
+    value_type** old = slots_;
+    size_t old_cap = cap_;
+    slots_ = new value_type*[cap]();
+    cap_ = cap;
+    shift_ = 64;
+    for (size_t c = cap; c > 1; c >>= 1) --shift_;
+    for (size_t i = 0; i < old_cap; ++i) {
+      if (!old[i]) continue;
+      size_t j = home(old[i]->first);
+      while (slots_[j]) j = (j + 1) & (cap_ - 1);
+      slots_[j] = old[i];
+    }
+    delete[] old;
+  }
+
+  NodePool pool_;  // declared first: destroyed after the nodes are released
+  value_type** slots_ = nullptr;
+  size_t cap_ = 0;
+  size_t size_ = 0;
+  unsigned shift_ = 64;
 };
 
 }  // namespace detail
@@ -386,11 +504,7 @@ class Index {
 
   IndexPolicy policy_;
 
-  detail::NodePool entry_pool_;  // before entries_: it must outlive the map
-  using EntryMap = std::unordered_map<HashId, Entry, HashIdHash, std::equal_to<HashId>,
-                                      detail::PoolAllocator<std::pair<const HashId, Entry>>>;
-  EntryMap entries_{0, HashIdHash{}, std::equal_to<HashId>{},
-                    detail::PoolAllocator<std::pair<const HashId, Entry>>{&entry_pool_}};
+  detail::EntryTable<Entry> entries_;
   Entry* lru_head_ = nullptr;  // least recently used
   Entry* lru_tail_ = nullptr;  // most recently used
   bool lru_deferred_ = false;  // open() appends at the tail; lru_sort() fixes the order
