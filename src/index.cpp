@@ -250,6 +250,7 @@ void Index::apply_put(const HashId& id, const journal::PutRecord& put) {
   }
   if (inserted) {
     e.id = &it->first;
+    e.size = 0;  // set_storer_sites() below reads it
     e.created_ms = put.created_ms;
     e.last_access_ms = put.last_access_ms;
     lru_link(&e);

@@ -424,18 +424,20 @@ class Index {
       NameId* heap_;
     };
   };
+  // apply_put() sets every scalar of a new entry: no initialisers here, so creating one
+  // during replay is a few stores, not a call to memset (which Liftoff runs slowly).
   struct Entry {
-    uint64_t size = 0;
-    int64_t created_ms = 0;
-    int64_t last_access_ms = 0;
+    Entry() {}  // user-provided: value-initialisation must not zero-fill the node first
+    uint64_t size;
+    int64_t created_ms;
+    int64_t last_access_ms;
     // The LRU order is an intrusive doubly-linked list through the entries, oldest
     // first, ordered by (last access, digest). `id` points at the map's key (stable).
-    Entry* lru_prev = nullptr;
-    Entry* lru_next = nullptr;
-    const HashId* id = nullptr;
-    NameId content_type = kNoName;
-    bool global = false;
-    bool readers_dirty = false;
+    Entry* lru_prev;
+    Entry* lru_next;
+    const HashId* id;
+    NameId content_type;
+    bool global;
     IdList storers;
     IdList storer_sites;  // the same-site baseline, derived from storers
     IdList listed;

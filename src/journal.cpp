@@ -52,12 +52,14 @@ class Cursor {
   bool ok() const { return ok_; }
   bool done() const { return ok_ && pos_ == n_; }
 
-  uint64_t varint() {
+  // Inlined into each decoder: replay runs in V8's baseline compiler at start, where a
+  // call per field costs more than the field.
+  __attribute__((always_inline)) uint64_t varint() {
     // Most varints in a record (ids, flags, small counts) are one byte.
     if (pos_ < n_ && p_[pos_] < 0x80) return p_[pos_++];
     return varint_long();
   }
-  uint64_t varint_long() {
+  __attribute__((noinline)) uint64_t varint_long() {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (pos_ >= n_) return fail();
