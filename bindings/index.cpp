@@ -6,7 +6,9 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +21,8 @@ namespace {
 
 // A JS Uint8Array copied into the Wasm heap. Not a std::vector: that would zero-fill
 // the buffer first (a 6 MB journal: every page touched twice, in Liftoff code at start).
+constexpr size_t kFeedBytes = 256 * 1024;  // open()'s buffer; grows for a longer record
+
 struct Bytes {
   std::unique_ptr<uint8_t[]> data;
   size_t size = 0;
@@ -94,9 +98,34 @@ class IndexBinding {
     return out;
   }
 
-  val open(const val& bytes) {
-    Bytes data = bytes_from(bytes);
-    cosp::OpenStats s = index_.open(data.data.get(), data.size);
+  // The journal goes through a small buffer, not copied whole: a 100k-entry file is
+  // 6 MB that would be fresh Wasm pages to fault in at start (~3 us each, ~4 ms).
+  val open(const val& input) {
+    const val u8 = val::global("Uint8Array");
+    const val bytes = input.instanceof(u8) ? input : u8.new_(input);
+    const size_t total = bytes["length"].as<size_t>();
+    index_.open_begin(total);
+    size_t cap = total < kFeedBytes ? total : kFeedBytes;
+    std::unique_ptr<uint8_t[]> buf(new uint8_t[cap > 0 ? cap : 1]);
+    size_t fed = 0, held = 0;  // bytes of `bytes` copied in so far; bytes waiting in buf
+    while (fed < total && !index_.open_stopped()) {
+      if (held == cap) {  // one record longer than the buffer: make room for it
+        size_t bigger = cap * 2 < total ? cap * 2 : total;
+        std::unique_ptr<uint8_t[]> grown(new uint8_t[bigger]);
+        std::memcpy(grown.get(), buf.get(), held);
+        buf = std::move(grown);
+        cap = bigger;
+      }
+      size_t n = std::min(cap - held, total - fed);
+      val(emscripten::typed_memory_view(n, buf.get() + held))
+          .call<void>("set", bytes.call<val>("subarray", fed, fed + n));
+      fed += n;
+      held += n;
+      size_t used = index_.open_feed(buf.get(), held);
+      std::memmove(buf.get(), buf.get() + used, held - used);
+      held -= used;
+    }
+    cosp::OpenStats s = index_.open_end(total);
     val out = val::object();
     out.set("status", static_cast<int32_t>(s.status));
     out.set("entries", static_cast<double>(s.entries));

@@ -585,58 +585,90 @@ Status Index::apply_record(const journal::RecordView& rec) {
 }
 
 OpenStats Index::open(const uint8_t* data, size_t size) {
+  open_begin(size);
+  open_feed(data, size);
+  return open_end(size);
+}
+
+void Index::open_begin(size_t size_hint) {
   reset_state();
-  OpenStats st;
-  if (size == 0) return st;
-  journal::Header header;
-  Status hs = journal::decode_header(data, size, &header);
-  if (hs != Status::kOk) {
-    // A torn header is a journal that was never written; a wrong one is not ours.
-    st.status = hs == Status::kNotFound ? Status::kOk : Status::kCorrupt;
-    st.dropped_bytes = size;
-    return st;
-  }
-  header_written_ = true;
-  generation_ = header.generation;
-  st.generation = header.generation;
-  // A Put is at least ~50 bytes: sizing the table once avoids rehashing during replay.
-  entries_.reserve(size / 64);
+  replay_ = ReplayState{};
+  // A Put is at least ~64 bytes with its frame: sizing the table once avoids rebuilding
+  // it during replay, and the node pool takes one slab.
+  entries_.reserve(size_hint / 64);
   // Records append to the LRU list as they come; one sort at the end if they came out
   // of order (a log's usage records are flushed in digest order), never O(n) per record.
   lru_deferred_ = true;
-  size_t pos = journal::kHeaderBytes;
-  uint64_t snapshot_begin_seq = 0;
+}
+
+size_t Index::open_feed(const uint8_t* data, size_t size) {
+  ReplayState& rs = replay_;
+  OpenStats& st = rs.stats;
+  if (rs.stopped || size == 0) return 0;
+  size_t pos = 0;
+  if (!rs.header_done) {
+    journal::Header header;
+    Status hs = journal::decode_header(data, size, &header);
+    if (hs == Status::kNotFound) return 0;  // torn so far: wait for more bytes (or the end)
+    if (hs != Status::kOk) {
+      rs.stopped = true;  // not a journal of ours: open_end() reports it
+      return 0;
+    }
+    rs.header_done = true;
+    header_written_ = true;
+    generation_ = header.generation;
+    st.generation = header.generation;
+    pos = journal::kHeaderBytes;
+  }
   while (pos < size) {
     journal::RecordView rec;
     size_t consumed = 0;
-    if (journal::decode_frame(data + pos, size - pos, &rec, &consumed) != journal::FrameResult::kOk)
-      break;
-    if (st.records > 0 && rec.seq != seq_ + 1) break;  // a foreign or stale record
-    if (rec.type == RecordType::kSnapshotBegin && st.records > 0) break;
-    if (rec.type == RecordType::kSnapshotEnd) {
+    journal::FrameResult fr = journal::decode_frame(data + pos, size - pos, &rec, &consumed);
+    if (fr == journal::FrameResult::kIncomplete) break;  // more bytes may complete it
+    bool good = fr == journal::FrameResult::kOk;
+    if (good && st.records > 0 && rec.seq != seq_ + 1) good = false;  // foreign or stale
+    if (good && rec.type == RecordType::kSnapshotBegin && st.records > 0) good = false;
+    if (good && rec.type == RecordType::kSnapshotEnd) {
       journal::SnapshotEndRecord end;
-      if (!st.snapshot || !journal::decode(rec.payload, rec.payload_size, &end) ||
-          end.records != rec.seq - snapshot_begin_seq - 1)
-        break;
+      good = st.snapshot && journal::decode(rec.payload, rec.payload_size, &end) &&
+             end.records == rec.seq - rs.snapshot_begin_seq - 1;
     }
-    if (apply_record(rec) != Status::kOk) break;
+    if (good) good = apply_record(rec) == Status::kOk;
+    if (!good) {
+      rs.stopped = true;
+      break;
+    }
     if (rec.type == RecordType::kSnapshotBegin) {
       st.snapshot = true;
-      snapshot_begin_seq = rec.seq;
+      rs.snapshot_begin_seq = rec.seq;
     }
     if (rec.type == RecordType::kSnapshotEnd) st.snapshot_complete = true;
     seq_ = rec.seq;
     pos += consumed;
     ++st.records;
   }
+  rs.consumed += pos;
+  return pos;
+}
+
+OpenStats Index::open_end(size_t size) {
+  ReplayState& rs = replay_;
+  OpenStats st = rs.stats;
   lru_sort();
   // Replay is not usage: nothing it rebuilt needs to be written again.
   dirty_readers_.clear();
   dirty_probes_.clear();
   for (auto& [site, s] : sites_) s.dirty = false;
+  if (!rs.header_done) {
+    // A torn header is a journal that was never written (kOk, empty); a wrong one is
+    // not ours (kCorrupt). Either way no byte of it is valid.
+    st.status = size == 0 || !rs.stopped ? Status::kOk : Status::kCorrupt;
+    st.dropped_bytes = size;
+    return st;
+  }
   st.entries = entries_.size();
-  st.valid_bytes = pos;
-  st.dropped_bytes = size - pos;
+  st.valid_bytes = rs.consumed;
+  st.dropped_bytes = size - rs.consumed;
   st.last_seq = seq_;
   return st;
 }

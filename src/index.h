@@ -303,6 +303,17 @@ class Index {
   // Rebuilds the whole index from a journal file (header + records). Pins, policy and
   // the Public Hash List survive; everything else is replaced.
   OpenStats open(const uint8_t* data, size_t size);
+  // The same replay fed in pieces, for a caller that holds the file outside this
+  // memory (the Wasm binding copies it through a small buffer instead of all at once:
+  // fewer fresh pages to fault in at start). open_begin(), then open_feed() with the
+  // bytes that follow what it consumed so far: it applies every whole record it is
+  // given and returns how many bytes it consumed (the header counts); the rest must be
+  // fed again with more bytes behind it. Stop feeding when open_stopped() or the file
+  // ends; open_end(file size) gives what open() would have returned.
+  void open_begin(size_t size_hint);
+  size_t open_feed(const uint8_t* data, size_t size);
+  bool open_stopped() const { return replay_.stopped; }
+  OpenStats open_end(size_t size);
   // Records another instance appended after our last_seq (no header). Must be called
   // with no pending bytes of our own (kInvalidState otherwise).
   TailStats apply_tail(const uint8_t* data, size_t size);
@@ -511,6 +522,14 @@ class Index {
   Entry* lru_tail_ = nullptr;  // most recently used
   bool lru_deferred_ = false;  // open() appends at the tail; lru_sort() fixes the order
   bool lru_unsorted_ = false;  // an append while deferred broke the order
+  struct ReplayState {
+    OpenStats stats;
+    bool header_done = false;
+    bool stopped = false;          // a bad header or record: nothing more is applied
+    uint64_t consumed = 0;         // header and whole good records so far
+    uint64_t snapshot_begin_seq = 0;
+  };
+  ReplayState replay_;
   journal::PutRecord scratch_put_;  // reused by replay: its id lists keep their capacity
   std::unordered_map<HashId, Pin, HashIdHash> pins_;
   std::unordered_set<HashId, HashIdHash> phl_;

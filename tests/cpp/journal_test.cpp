@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <sstream>
 #include <string>
 
@@ -309,6 +311,62 @@ TEST(JournalReplay, CutAtEveryByteYieldsTheLastCompleteRecord) {
     ASSERT_EQ(st.dropped_bytes, cut - good) << cut;
     ASSERT_EQ(Describe(r), last_complete == 0 ? "" : at_end[last_complete - 1]) << cut;
   }
+}
+
+// What the Wasm binding does: the file through a buffer, `chunk` bytes at a time, the
+// bytes open_feed() did not consume carried over in front of the next ones.
+OpenStats FeedInPieces(Index* index, const uint8_t* data, size_t size, size_t chunk) {
+  index->open_begin(size);
+  std::vector<uint8_t> held;
+  for (size_t fed = 0; fed < size && !index->open_stopped();) {
+    size_t n = std::min(chunk, size - fed);
+    held.insert(held.end(), data + fed, data + fed + n);
+    fed += n;
+    size_t used = index->open_feed(held.data(), held.size());
+    held.erase(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(used));
+  }
+  return index->open_end(size);
+}
+
+void ExpectSameOpen(const std::vector<uint8_t>& file, size_t size, const std::string& what) {
+  Index whole;
+  OpenStats a = whole.open(file.data(), size);
+  for (size_t chunk : {1, 5, 17, 64, 1000}) {
+    Index pieces;
+    OpenStats b = FeedInPieces(&pieces, file.data(), size, chunk);
+    SCOPED_TRACE(what + ", chunks of " + std::to_string(chunk));
+    EXPECT_EQ(b.status, a.status);
+    EXPECT_EQ(b.entries, a.entries);
+    EXPECT_EQ(b.records, a.records);
+    EXPECT_EQ(b.valid_bytes, a.valid_bytes);
+    EXPECT_EQ(b.dropped_bytes, a.dropped_bytes);
+    EXPECT_EQ(b.last_seq, a.last_seq);
+    EXPECT_EQ(b.generation, a.generation);
+    EXPECT_EQ(b.snapshot, a.snapshot);
+    EXPECT_EQ(b.snapshot_complete, a.snapshot_complete);
+    EXPECT_EQ(Describe(pieces), Describe(whole));
+    EXPECT_EQ(pieces.used_bytes(), whole.used_bytes());
+  }
+}
+
+TEST(JournalReplay, FedInPiecesEqualsOpenWhole) {
+  Index live;
+  std::vector<size_t> takes;
+  std::vector<std::string> states;
+  std::vector<uint8_t> file = RealisticLog(&live, &takes, &states);
+  ExpectSameOpen(file, file.size(), "whole log");
+  for (size_t cut : {size_t{0}, size_t{3}, size_t{15}, size_t{16}, size_t{40}, file.size() / 2,
+                     file.size() - 1})
+    ExpectSameOpen(file, cut, "cut at " + std::to_string(cut));
+  std::vector<uint8_t> flipped = file;
+  flipped[file.size() / 2] ^= 0x10;
+  ExpectSameOpen(flipped, flipped.size(), "a flipped byte");
+  std::vector<uint8_t> foreign = file;
+  foreign[1] = 'X';
+  ExpectSameOpen(foreign, foreign.size(), "a foreign header");
+  std::vector<uint8_t> snapshot = live.compact(kNow + 10);
+  ExpectSameOpen(snapshot, snapshot.size(), "snapshot");
+  ExpectSameOpen(snapshot, snapshot.size() - 1, "torn snapshot");
 }
 
 TEST(JournalReplay, CorruptRecordStopsReplayThere) {
