@@ -148,8 +148,7 @@ Index::NameId Index::intern_origin(const Origin& origin) {
   return id;
 }
 
-Index::NameId Index::origin_site(NameId origin) {
-  if (name_site_[origin] != kNoName) return name_site_[origin];
+Index::NameId Index::derive_origin_site(NameId origin) {
   // A name read back from the journal: derive its site once.
   Origin parsed;
   if (parse_origin(names_[origin], &parsed) != Status::kOk) return kNoName;
@@ -216,8 +215,7 @@ uint32_t Index::journal_name(NameId id) {
 
 // ---------------------------------------------------------------- appliers
 
-Index::SiteState& Index::site_state(NameId site) {
-  if (site < site_cache_.size() && site_cache_[site]) return *site_cache_[site];
+Index::SiteState& Index::site_state_slow(NameId site) {
   if (site >= names_.size()) return sites_[site];  // not a name: never cached
   if (site >= site_cache_.size()) site_cache_.resize(names_.size(), nullptr);
   SiteState* s = &sites_[site];  // map nodes never move and sites_ only grows
@@ -242,22 +240,37 @@ void Index::set_storer_sites(Entry* e, const IdList& sites, uint64_t size) {
 void Index::apply_put(const HashId& id, const journal::PutRecord& put) {
   auto [it, inserted] = entries_.try_emplace(id);
   Entry& e = it->second;
+  if (inserted) {
+    // A new entry (nearly every Put of a replay): fill it in place, no temporaries.
+    e.id = &it->first;
+    e.size = put.size;
+    e.created_ms = put.created_ms;
+    e.last_access_ms = put.last_access_ms;
+    e.content_type = put.content_type == 0 ? kNoName : put.content_type - 1;
+    e.global = put.global;
+    lru_link(&e);
+    used_bytes_ += put.size;
+    e.storers.assign(put.storers.begin(), put.storers.end());
+    e.listed.assign(put.listed.begin(), put.listed.end());
+    for (NameId o : put.storers) {
+      NameId s = origin_site(o);
+      if (s == kNoName) s = o;  // only a hostile journal names a non-origin as storer
+      if (contains_value(e.storer_sites, s)) continue;
+      e.storer_sites.push_back(s);
+      SiteState& st = site_state(s);
+      st.entries_stored += 1;
+      st.bytes_stored += put.size;
+    }
+    return;
+  }
   IdList sites;
   for (NameId o : put.storers) {
     NameId s = origin_site(o);
     if (s == kNoName) s = o;  // only a hostile journal names a non-origin as storer
     if (!contains_value(sites, s)) sites.push_back(s);
   }
-  if (inserted) {
-    e.id = &it->first;
-    e.size = 0;  // set_storer_sites() below reads it
-    e.created_ms = put.created_ms;
-    e.last_access_ms = put.last_access_ms;
-    lru_link(&e);
-  } else {
-    used_bytes_ -= e.size;
-    touch(&e, put.last_access_ms);
-  }
+  used_bytes_ -= e.size;
+  touch(&e, put.last_access_ms);
   set_storer_sites(&e, sites, put.size);
   e.size = put.size;
   used_bytes_ += e.size;

@@ -475,7 +475,11 @@ class Index {
   NameId intern(const std::string& text);
   NameId intern_origin(const Origin& origin);  // also interns and remembers its site
   // The site of an origin name, derived once; kNoName when the name is not an origin.
-  NameId origin_site(NameId origin);
+  NameId origin_site(NameId origin) {  // the derived site is cached: inline for replay
+    NameId site = name_site_[origin];
+    return site != kNoName ? site : derive_origin_site(origin);
+  }
+  NameId derive_origin_site(NameId origin);
   bool resolve(std::string_view origin_text, ResolvedOrigin* out);
   bool find_origin(std::string_view origin_text, ResolvedOrigin* out) const;
   uint32_t journal_name(NameId id);  // emits a Name record the first time
@@ -485,7 +489,11 @@ class Index {
   void apply_remove(const HashId& id);
   void apply_reader(const HashId& id, NameId origin, int64_t last, uint64_t count, uint64_t bytes);
   void apply_probe(NameId site, const HashId& id, int64_t at_ms);
-  SiteState& site_state(NameId site);  // sites_[site], without hashing on the hot paths
+  SiteState& site_state(NameId site) {  // sites_[site], without hashing on the hot paths
+    if (site < site_cache_.size() && site_cache_[site]) return *site_cache_[site];
+    return site_state_slow(site);
+  }
+  SiteState& site_state_slow(NameId site);
   void set_storer_sites(Entry* e, const IdList& sites, uint64_t size);
   void touch(Entry* e, int64_t at_ms);  // moves it in the LRU order
   // LRU list: link in order (or at the tail while replay defers the ordering), unlink.

@@ -106,8 +106,10 @@ class Cursor {
       fail();
       return;
     }
-    out->resize(static_cast<size_t>(count));  // a reused record keeps its capacity
-    for (uint64_t i = 0; i < count && ok_; ++i) (*out)[i] = varint32();
+    // clear() + push_back, not resize(): a reused record keeps its capacity and no
+    // element is zeroed first.
+    out->clear();
+    for (uint64_t i = 0; i < count && ok_; ++i) out->push_back(varint32());
   }
 
  private:
