@@ -108,7 +108,7 @@ class IndexBinding {
     size_t cap = total < kFeedBytes ? total : kFeedBytes;
     std::unique_ptr<uint8_t[]> buf(new uint8_t[cap > 0 ? cap : 1]);
     size_t fed = 0, held = 0;  // bytes of `bytes` copied in so far; bytes waiting in buf
-    while (fed < total && !index_.open_stopped()) {
+    auto refill = [&] {
       if (held == cap) {  // one record longer than the buffer: make room for it
         size_t bigger = cap * 2 < total ? cap * 2 : total;
         std::unique_ptr<uint8_t[]> grown(new uint8_t[bigger]);
@@ -121,9 +121,23 @@ class IndexBinding {
           .call<void>("set", bytes.call<val>("subarray", fed, fed + n));
       fed += n;
       held += n;
-      size_t used = index_.open_feed(buf.get(), held);
+    };
+    auto consumed = [&](size_t used) {
       std::memmove(buf.get(), buf.get() + used, held - used);
       held -= used;
+    };
+    // The first piece is fed apart from the loop on purpose: with two call sites the
+    // optimiser (binaryen) keeps open_feed() a function of its own instead of inlining
+    // it here. V8 has no on-stack replacement for Wasm, so a record loop inlined into
+    // this function would run in baseline code to the end and its TurboFan compile
+    // would be wasted; called once per piece, it runs optimised code for later pieces.
+    if (total > 0) {
+      refill();
+      consumed(index_.open_feed(buf.get(), held));
+    }
+    while (fed < total && !index_.open_stopped()) {
+      refill();
+      consumed(index_.open_feed(buf.get(), held));
     }
     cosp::OpenStats s = index_.open_end(total);
     val out = val::object();
