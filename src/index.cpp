@@ -240,29 +240,37 @@ void Index::set_storer_sites(Entry* e, const IdList& sites, uint64_t size) {
 void Index::apply_put(const HashId& id, const journal::PutRecord& put) {
   auto [it, inserted] = entries_.try_emplace(id);
   Entry& e = it->second;
-  if (inserted) {
-    // A new entry (nearly every Put of a replay): fill it in place, no temporaries.
-    e.id = &it->first;
-    e.size = put.size;
-    e.created_ms = put.created_ms;
-    e.last_access_ms = put.last_access_ms;
-    e.content_type = put.content_type == 0 ? kNoName : put.content_type - 1;
-    e.global = put.global;
-    lru_link(&e);
-    used_bytes_ += put.size;
-    e.storers.assign(put.storers.begin(), put.storers.end());
-    e.listed.assign(put.listed.begin(), put.listed.end());
-    for (NameId o : put.storers) {
-      NameId s = origin_site(o);
-      if (s == kNoName) s = o;  // only a hostile journal names a non-origin as storer
-      if (contains_value(e.storer_sites, s)) continue;
-      e.storer_sites.push_back(s);
-      SiteState& st = site_state(s);
-      st.entries_stored += 1;
-      st.bytes_stored += put.size;
-    }
+  // The update of an existing entry is a function of its own (forget_origin calls it too,
+  // so binaryen does not inline it back): this function, which replay calls per Put,
+  // stays small, and V8 compiles it with TurboFan sooner.
+  if (!inserted) {
+    update_entry(&e, put);
     return;
   }
+  // A new entry (nearly every Put of a replay): fill it in place, no temporaries.
+  e.id = &it->first;
+  e.size = put.size;
+  e.created_ms = put.created_ms;
+  e.last_access_ms = put.last_access_ms;
+  e.content_type = put.content_type == 0 ? kNoName : put.content_type - 1;
+  e.global = put.global;
+  lru_link(&e);
+  used_bytes_ += put.size;
+  e.storers.assign(put.storers.begin(), put.storers.end());
+  e.listed.assign(put.listed.begin(), put.listed.end());
+  for (NameId o : put.storers) {
+    NameId s = origin_site(o);
+    if (s == kNoName) s = o;  // only a hostile journal names a non-origin as storer
+    if (contains_value(e.storer_sites, s)) continue;
+    e.storer_sites.push_back(s);
+    SiteState& st = site_state(s);
+    st.entries_stored += 1;
+    st.bytes_stored += put.size;
+  }
+}
+
+void Index::update_entry(Entry* entry, const journal::PutRecord& put) {
+  Entry& e = *entry;
   IdList sites;
   for (NameId o : put.storers) {
     NameId s = origin_site(o);
@@ -1053,7 +1061,7 @@ uint64_t Index::forget_origin(std::string_view origin_text) {
       next.listed.assign(e.listed.begin(), e.listed.end());
       for (NameId s : e.storers)
         if (s != o.origin) next.storers.push_back(s);
-      apply_put(id, next);
+      update_entry(&e, next);
       emit_put(id, entries_.at(id));
       hit = true;
     }

@@ -486,6 +486,7 @@ class Index {
 
   // Every durable change goes through these appliers, for live calls and replay alike.
   void apply_put(const HashId& id, const journal::PutRecord& put);  // put holds NameIds
+  void update_entry(Entry* e, const journal::PutRecord& put);       // a Put on an existing entry
   void apply_remove(const HashId& id);
   void apply_reader(const HashId& id, NameId origin, int64_t last, uint64_t count, uint64_t bytes);
   void apply_probe(NameId site, const HashId& id, int64_t at_ms);
