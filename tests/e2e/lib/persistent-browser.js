@@ -15,6 +15,34 @@ process.on('exit', () => {
   for (const pid of live) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
 });
 
+/**
+ * Processes that have a file or directory of `profileDir` open (any process, whatever its
+ * group or command line: a dying browser process, a crashpad handler...). Zombies hold
+ * nothing. Returns [{pid, state, cmd, files}].
+ */
+export function profileHolders(profileDir) {
+  const out = [];
+  const dir = fs.realpathSync(profileDir);
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const files = [];
+      for (const fd of fs.readdirSync(`/proc/${name}/fd`)) {
+        try {
+          const target = fs.readlinkSync(`/proc/${name}/fd/${fd}`);
+          if (target.startsWith(`${dir}/`)) files.push(target.slice(dir.length + 1));
+        } catch { /* closed meanwhile */ }
+      }
+      if (!files.length) continue;
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 160);
+      out.push({ pid: Number(name), state, cmd, files: files.slice(0, 8) });
+    } catch { /* gone, or not ours to read */ }
+  }
+  return out;
+}
+
 /** A fresh profile directory with the mode's Preferences; remove it with removeProfile(). */
 export function createProfile(mode = 'cookies-allowed') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cos-e2e-persistent-'));
@@ -32,6 +60,8 @@ export function removeProfile(dir) {
  * kill() (SIGKILL to the group: a crash), close() (graceful)}.
  */
 export async function launchOnProfile(profileDir, { certs = ensureCerts(), startTimeoutMs = 30_000, logging = false } = {}) {
+  // Diagnostics: what still had the profile open when this launch started.
+  const holdersAtLaunch = profileHolders(profileDir);
   fs.rmSync(path.join(profileDir, 'DevToolsActivePort'), { force: true });
   // A killed browser leaves its singleton lock behind; Chromium would refuse the profile.
   for (const f of ['SingletonLock', 'SingletonSocket', 'SingletonCookie']) fs.rmSync(path.join(profileDir, f), { force: true });
@@ -52,15 +82,23 @@ export async function launchOnProfile(profileDir, { certs = ensureCerts(), start
   child.stderr?.on('data', (d) => { stderr = (stderr + d).slice(-200_000); });
   let exited = false;
   const exitPromise = new Promise((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  let killReport = null;
   const killAll = async () => {
-    for (let i = 0; i < 30; i++) {
+    const t0 = Date.now();
+    // Until nothing of this launch is alive or has a profile file open: a process of a killed
+    // browser still holding a LevelDB lock at the next launch makes Chromium clear that
+    // database (for OPFS: `Clearing SandboxDirectoryDatabase`, the whole origin's files).
+    let i = 0;
+    for (; i < 200; i++) {
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
       const left = pidsOfLaunch(child.pid, profileDir);
       for (const p of left) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
-      if (exited && left.length === 0) break;
+      if (exited && left.length === 0 && profileHolders(profileDir).length === 0) break;
       await sleep(50);
     }
+    killReport = { ms: Date.now() - t0, rounds: i, exited, left: pidsOfLaunch(child.pid, profileDir), holders: profileHolders(profileDir) };
     live.delete(child.pid);
+    if (killReport.left.length || killReport.holders.length) throw new Error(`the killed browser left processes behind: ${JSON.stringify(killReport)}`);
   };
   const portFile = path.join(profileDir, 'DevToolsActivePort');
   const deadline = Date.now() + startTimeoutMs;
@@ -77,6 +115,9 @@ export async function launchOnProfile(profileDir, { certs = ensureCerts(), start
     context,
     pid: child.pid,
     profileDir,
+    holdersAtLaunch,
+    /** After kill()/close(): how long it took, what was left alive or holding profile files. */
+    killReport: () => killReport,
     /** Chromium's stderr (with `logging`: console messages, e.g. the hub worker's "[cos hub] ..."). */
     stderr: () => stderr,
     async newPage(url) {
