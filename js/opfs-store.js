@@ -5,6 +5,13 @@ const NOT_FOUND = 'NotFoundError';
 /** Most blob Files kept for reads (a File is a small reference to OPFS, not the bytes). */
 const FILE_CACHE_ENTRIES = 1024;
 const ignoreMissing = (err) => { if (err?.name !== NOT_FOUND) throw err; };
+// padDirectoryLog(): LevelDB log blocks are 32 KiB; one create+remove of a directory named
+// with PAD_NAME_CHARS characters writes at least PAD_BYTES_PER_ROUND bytes of log records
+// (835 B measured on Chromium 156, see docs/hub.md), so PAD_LOG_BYTES crosses one block
+// boundary: 52 rounds, ~43 KB of log, ~75 ms at each hub start.
+const PAD_NAME_CHARS = 200;
+const PAD_BYTES_PER_ROUND = 800;
+const PAD_LOG_BYTES = 40 * 1024;
 
 export class OpfsStore {
   /** @param {FileSystemDirectoryHandle} root */
@@ -128,6 +135,31 @@ export class OpfsStore {
     await w.write(bytes);
     await w.close();
     return handle.name;
+  }
+
+  /**
+   * Moves Chromium's file-system directory database (a LevelDB log under the profile's
+   * `File System/<n>/t/Paths/`) past the 32 KiB log block a browser kill may have torn.
+   * A kill between LevelDB's two write() calls of one record leaves a record header with no
+   * payload at the end of that log; the next browser session reopens the log, appends after
+   * it, and the open after that drops everything from the torn header to the end of its
+   * block ("dropping N bytes; Corruption: checksum mismatch", ignored): every file created,
+   * moved or removed meanwhile reverts, i.e. the blobs, sidecars and journal swaps of the
+   * entries committed in that session (docs/hub.md, "Faults"). Creating and removing
+   * directories with long names writes ~`bytes` of records nobody needs, so the records of
+   * real work start in the next block, which a torn record before it cannot reach.
+   * Run before anything else of this browser session changes the store.
+   * @returns {Promise<number>} how many directories were created and removed
+   */
+  async padDirectoryLog(bytes = PAD_LOG_BYTES) {
+    const id = crypto.randomUUID();  // another hub instance may pad at the same time
+    const name = (i) => `pad-${id}-${i}-`.padEnd(PAD_NAME_CHARS, 'x');
+    const rounds = Math.ceil(bytes / PAD_BYTES_PER_ROUND);
+    for (let i = 0; i < rounds; i++) {
+      await this.tmp.getDirectoryHandle(name(i), { create: true });
+      await this.tmp.removeEntry(name(i));
+    }
+    return rounds;
   }
 
   /** Deletes temporary files left by a crash; `inUse(id)` spares files of live writes. */
