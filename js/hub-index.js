@@ -6,6 +6,11 @@ const LOCK_NAME = 'cos-hub-index';
 const HEADER_BYTES = 16;       // src/journal.h: magic(4) version(1) reserved(3) generation(u64)
 const COMPACT_AFTER_BYTES = 8 << 20;
 const USAGE_FLUSH_MS = 5000;
+// Outside OPFS, the last journal record this hub appended (IndexedDB of the hub origin, the
+// same storage as its OPFS). A journal that replays to an earlier record lost what was
+// committed after it: Chromium can revert OPFS changes after a browser kill (docs/hub.md,
+// "Faults"). Only ever a report, never a decision: this mark may itself be older.
+const MARK_DB = 'cos-hub-journal-mark';
 
 export class HubIndex {
   /**
@@ -18,6 +23,7 @@ export class HubIndex {
     if (publicHashList) raw.loadPublicHashList(publicHashList);
     const index = new HubIndex(core, raw, store, locks, log);
     await index.#locked(() => index.#reopen());
+    index.loss = await index.#checkMark().catch((e) => { log(`journal mark unreadable: ${e}`); return null; });
     index.flushTimer = setInterval(() => index.flushUsage().catch((e) => log(`usage flush failed: ${e}`)), USAGE_FLUSH_MS);
     return index;
   }
@@ -30,6 +36,9 @@ export class HubIndex {
     this.log = log;
     this.offset = 0;      // end of the last good record in the journal file we know
     this.openStats = null;
+    this.loss = null;     // {markedSeq, replayedSeq} when the journal went back (see MARK_DB)
+    this.marking = null;  // the mark write in flight, and whether another is due after it
+    this.markDue = false;
   }
 
   /** Runs `fn(rawIndex)` under the lock, after catching up with other instances, then persists. */
@@ -93,9 +102,51 @@ export class HubIndex {
 
   async #persist() {
     const bytes = this.raw.takePendingJournalBytes();
-    if (bytes.byteLength > 0) this.offset = await this.store.appendJournal(bytes, this.offset);
+    if (bytes.byteLength > 0) {
+      this.offset = await this.store.appendJournal(bytes, this.offset);
+      this.#mark();
+    }
     if (this.offset > COMPACT_AFTER_BYTES && this.offset > 4 * this.raw.size() * 256) {
       this.offset = await this.store.replaceJournal(this.raw.compact(Date.now()));
     }
   }
+
+  /** Records the last appended record's seq outside OPFS; never awaited by a write. */
+  #mark() {
+    if (typeof indexedDB === 'undefined') return;
+    if (this.marking) { this.markDue = true; return; }
+    const seq = Number(this.raw.lastSeq());
+    this.marking = markStore('readwrite', (os) => os.put({ seq, at: Date.now() }, 'journal'))
+      .catch((e) => this.log(`journal mark not written: ${e}`))
+      .finally(() => {
+        this.marking = null;
+        if (this.markDue) { this.markDue = false; this.#mark(); }
+      });
+  }
+
+  /** At open: did the journal replay to an earlier record than the one marked? */
+  async #checkMark() {
+    if (typeof indexedDB === 'undefined') return null;
+    const mark = await markStore('readonly', (os) => os.get('journal'));
+    const replayedSeq = Number(this.raw.lastSeq());
+    if (!mark || !(mark.seq > replayedSeq)) return null;
+    this.log(`STORE WENT BACK: the journal replays to record ${replayedSeq} but record ${mark.seq} was appended `
+      + `(${new Date(mark.at).toISOString()}); what was committed after record ${replayedSeq} is lost unless its blob and sidecar survived (rebuild)`);
+    return { markedSeq: mark.seq, replayedSeq };
+  }
+}
+
+function markStore(mode, fn) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(MARK_DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('marks');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction('marks', mode);
+      const req = fn(tx.objectStore('marks'));
+      tx.oncomplete = () => { db.close(); resolve(req.result); };
+      tx.onerror = tx.onabort = () => { db.close(); reject(tx.error); };
+    };
+  });
 }
