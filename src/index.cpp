@@ -149,9 +149,14 @@ Index::NameId Index::intern_origin(const Origin& origin) {
 }
 
 Index::NameId Index::derive_origin_site(NameId origin) {
-  // A name read back from the journal: derive its site once.
+  // A name read back from the journal: derive its site once. The index wrote it, so it
+  // is normally canonical and the cheap path takes it (no WHATWG parser, which V8 would
+  // otherwise tier up during a cold start); anything else gets the full parser.
   Origin parsed;
-  if (parse_origin(names_[origin], &parsed) != Status::kOk) return kNoName;
+  if (!parse_canonical_origin(names_[origin], &parsed) &&
+      parse_origin(names_[origin], &parsed) != Status::kOk) {
+    return kNoName;
+  }
   NameId site = intern(site_of(parsed));
   name_site_[origin] = site;
   return site;

@@ -32,6 +32,15 @@ struct Origin {
 // does not parse is kInvalidOrigin. *out is written only on kOk.
 Status parse_origin(std::string_view input, Origin* out);
 
+// A cheap path for origin names the index serialised itself (journal replay): true only
+// when `input` is exactly the serialisation of an http or https origin with an ASCII
+// domain host ("https://a.example.com", "http://example.org:8080"), and then *out is
+// what parse_origin gives for it. Anything else (uppercase, other schemes, IP literals,
+// default or zero-padded ports, trailing dots, empty labels, "xn--" labels, a last label
+// starting with a digit, userinfo, paths, over-long labels or hosts) is false and *out
+// untouched: callers then use parse_origin, so old or hostile data parses as before.
+bool parse_canonical_origin(std::string_view input, Origin* out);
+
 // The default port of a special scheme, or -1.
 int32_t default_port(std::string_view scheme);
 

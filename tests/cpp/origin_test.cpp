@@ -341,6 +341,118 @@ TEST(OriginTest, InputLengthCap) {
   EXPECT_EQ(origin_of(url + "p"), "<InvalidOrigin>");
 }
 
+// ---------------------------------------------------------------- parse_canonical_origin
+// The journal replay's cheap path must never disagree with parse_origin: whatever it
+// accepts is exactly a serialised origin, parsed to the same fields and host kind.
+
+// Checks one string; returns whether the cheap path took it.
+bool canonical_agrees(std::string_view text) {
+  Origin fast;
+  fast.host = "untouched";
+  if (!parse_canonical_origin(text, &fast)) {
+    EXPECT_EQ(fast.host, "untouched") << text;  // output written only on success
+    return false;
+  }
+  Origin full;
+  EXPECT_EQ(parse_origin(text, &full), Status::kOk) << text;
+  EXPECT_EQ(fast, full) << text;
+  EXPECT_EQ(fast.host_kind, full.host_kind) << text;
+  EXPECT_EQ(fast.serialize(), text) << text;
+  return true;
+}
+
+// The cheap path is meant to take every http(s) domain origin the index serialises,
+// except the few shapes it leaves to the full parser.
+bool expect_taken(const Origin& o) {
+  if (o.host_kind != HostKind::kDomain) return false;
+  if (o.scheme != "http" && o.scheme != "https") return false;
+  for (char c : o.host) {  // WHATWG allows more ("_", "*", "!", ...): left to the full parser
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+  }
+  if (o.host.back() == '.' || o.host.find("..") != std::string::npos) return false;
+  if (o.host.rfind("xn--", 0) == 0 || o.host.find(".xn--") != std::string::npos) return false;
+  const size_t last = o.host.rfind('.') + 1;  // 0 when there is no dot
+  return !(o.host[last] >= '0' && o.host[last] <= '9');
+}
+
+// Every input of every ParsesTo table: the raw input, and its serialisation (what the
+// index writes to the journal), which must take the cheap path when expected to.
+TEST_P(ParsesTo, CanonicalFastPathAgrees) {
+  canonical_agrees(GetParam().input);
+  Origin o;
+  ASSERT_EQ(parse_origin(GetParam().input, &o), Status::kOk);
+  EXPECT_EQ(canonical_agrees(o.serialize()), expect_taken(o)) << o.serialize();
+}
+
+TEST_P(Opaque, CanonicalFastPathRefuses) {
+  Origin o;
+  EXPECT_FALSE(parse_canonical_origin(GetParam(), &o)) << GetParam();
+}
+
+TEST_P(Invalid, CanonicalFastPathRefuses) {
+  Origin o;
+  EXPECT_FALSE(parse_canonical_origin(GetParam(), &o)) << GetParam();
+}
+
+TEST(CanonicalOriginTest, TakesSerialisedDomainOrigins) {
+  for (const char* text :
+       {"https://example.com", "http://example.com", "https://a.b.example.co.uk",
+        "https://app7.example7.com", "http://localhost", "http://localhost:3000",
+        "https://example.com:8443", "http://example.com:443", "https://example.com:80",
+        "https://example.com:0", "https://example.com:65535", "https://a-b.c-d.test",
+        "https://-a.b-.example", "https://ab--cd.example", "https://x1.3com.example",
+        "https://a.github.io", "https://b.blogspot.com"}) {
+    EXPECT_TRUE(canonical_agrees(text)) << text;
+  }
+}
+
+TEST(CanonicalOriginTest, LeavesEverythingElseToTheFullParser) {
+  const std::string label63(63, 'a'), label64(64, 'a');
+  std::string host253 = label63 + "." + label63 + "." + label63 + "." + std::string(61, 'a');
+  for (const std::string& text : std::vector<std::string>{
+           // not lowercase, or not the serialisation
+           "HTTPS://example.com", "https://Example.com", "https://EXAMPLE.COM", "Https://a.com",
+           "https://example.com/", "https://example.com/path", "https://example.com?q",
+           "https://example.com#f", " https://example.com", "https://example.com ",
+           "https:example.com", "https:/example.com", "https:///example.com",
+           "https:\\example.com", "https://user@example.com", "https://user:pw@example.com",
+           "https://example.com:", "https://:443", "https://", "http://", "https://%61.com",
+           "https://a	b.com",
+           // default ports, which serialisation omits; non-canonical port text
+           "https://example.com:443", "http://example.com:80", "https://example.com:0443",
+           "https://example.com:00", "https://example.com:+1", "https://example.com:-1",
+           "https://example.com:65536", "https://example.com:123456", "https://example.com:1a",
+           // other schemes
+           "ws://example.com", "wss://example.com", "ftp://example.com", "blob:https://a.com/x",
+           "httpss://a.com", "http+s://a.com", "null", "data:,x", "file:///x",
+           // hosts for the full parser: IP literals, IDN, ACE labels, dots, lengths
+           "https://127.0.0.1", "https://127.1", "https://1.2.3.4:8080", "https://0x7f.1",
+           "https://a.0x", "https://a.09", "https://example.123", "https://[::1]",
+           "https://[::1]:8443", "https://bÃ¼" "cher.example", "https://xn--bcher-kva.example",
+           "https://www.xn--bcher-kva.example", "https://XN--bcher-kva.example",
+           "https://xn--", "https://example.com.", "https://a..com", "https://.com",
+           "https://.", "https://a_b.com", "https://a*b.com", "https://a%2eb.com",
+           "https://" + label64 + ".com", "https://a." + label64,
+           "https://" + host253 + "a"}) {
+    EXPECT_FALSE(canonical_agrees(text)) << text;
+  }
+  // The limits themselves are fine.
+  EXPECT_TRUE(canonical_agrees("https://" + label63 + ".com"));
+  EXPECT_TRUE(canonical_agrees("https://" + host253));
+}
+
+TEST(CanonicalOriginTest, EveryByteInEveryPositionAgrees) {
+  for (int b = 0; b < 256; ++b) {
+    const std::string one(1, static_cast<char>(b));
+    for (const std::string& text :
+         {one, "https://" + one, "https://a" + one + "b.com", "https://ab.c" + one,
+          "https://ab.com:" + one, "https://ab.com:8" + one, "http" + one + "://a.com",
+          "https:/" + one + "a.com", "https://xn-" + one + ".com", "https://a.0" + one}) {
+      canonical_agrees(text);
+    }
+  }
+}
+
 TEST(OriginTest, EveryByteAloneNeverCrashes) {
   for (int b = 0; b < 256; ++b) {
     const std::string one(1, static_cast<char>(b));

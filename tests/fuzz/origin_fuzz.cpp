@@ -21,6 +21,14 @@ namespace {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
+  // The replay's cheap path never disagrees with the full parser.
+  cosp::Origin fast;
+  if (cosp::parse_canonical_origin(input, &fast)) {
+    cosp::Origin full;
+    if (cosp::parse_origin(input, &full) != cosp::Status::kOk) fail("fast path took an invalid origin");
+    if (fast != full || fast.host_kind != full.host_kind) fail("fast path differs");
+    if (fast.serialize() != input) fail("fast path took a non-canonical origin");
+  }
   cosp::Origin origin;
   origin.host = "untouched";
   const cosp::Status status = cosp::parse_origin(input, &origin);
@@ -45,6 +53,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (cosp::parse_origin(serialized, &again) != cosp::Status::kOk) fail("reparse failed");
   if (again != origin || again.host_kind != origin.host_kind) fail("reparse differs");
   if (again.serialize() != serialized) fail("serialisation differs");
+  cosp::Origin fast_again;
+  if (cosp::parse_canonical_origin(serialized, &fast_again) &&
+      (fast_again != origin || fast_again.host_kind != origin.host_kind)) {
+    fail("fast path differs on a serialisation");
+  }
   // The site is "scheme://" plus a dot-aligned suffix of the host.
   const std::string site = cosp::site_of(origin);
   const std::string prefix = origin.scheme + "://";
