@@ -3,7 +3,7 @@
 
 import {
   parseHandshake, parseRequest, parseReply, parseNotice, classify, isSerializedOrigin,
-  makeReply, makeErrorReply, makeNotice, transferList, REQUESTS, ProtocolError,
+  makeReply, makeErrorReply, makeNotice, transferList, REQUESTS, ProtocolError, WINDOW_BYTES,
 } from './protocol.js';
 import { makeError } from './errors.js';
 
@@ -158,7 +158,10 @@ export function startHubFrame(options = {}) {
         ready = true;
         clearTimeout(timer);
         if (notice.lock && locks?.request) watchLiveness(conn, locks, notice.lock);
-        attachLifetime(conn, locks).finally(() => resolve(conn));
+        // Reads go out at once; a writeBegin waits until the worker knows our lifetime lock
+        // (it abandons our writes when it is granted).
+        conn.attached = attachLifetime(conn, locks).catch(() => {});
+        resolve(conn);
       };
       conn.port.onmessageerror = () => console.warn('[cos-hub] a worker message could not be deserialised');
       conn.port.start();
@@ -174,6 +177,7 @@ export function startHubFrame(options = {}) {
       locks.request(lock, () => { held(); return new Promise(() => {}); }).catch(() => held());
     });
     conn.port.postMessage(makeNotice('attach', { lock }));
+    conn.attachSent = true;
   }
 
   // The worker holds the named Web Lock for its whole life; being granted it means it died.
@@ -228,7 +232,7 @@ export function startHubFrame(options = {}) {
     relay(request);
   }
 
-  function relay(request) {
+  function relay(request, dequeued = false) {
     const spec = REQUESTS[request.type];
     let conn = current;
     const out = { ...request, origin }; // the bound origin, never one from the page
@@ -237,17 +241,25 @@ export function startHubFrame(options = {}) {
       if (!write) return pagePort.postMessage(makeErrorReply(request.id, makeError('InvalidStateError', 'No open write with this writeId.')));
       conn = write.conn;
       out.writeId = write.workerWriteId;
-      // One operation per write at a time reaches the worker, so the order of chunks, seeks
-      // and truncates cannot depend on how the worker schedules its handlers. The page's
-      // window bounds what waits here.
-      if (write.busy) {
-        pending.set(request.id, { type: request.type, conn, pageWriteId: request.writeId, timer: null });
+      // Operations reach the worker in page order and several at a time, so the next chunk
+      // crosses while the worker hashes this one (the worker queues each write's operations
+      // in arrival order). What one write has sent and not had answered is bounded here;
+      // the rest waits (the page's own window normally keeps it under the bound). Nothing
+      // follows a close or an abort.
+      if (write.ending) return pagePort.postMessage(makeErrorReply(request.id, makeError('InvalidStateError', 'The write is already closed.')));
+      const weight = opWeight(request);
+      if ((!dequeued && write.queue.length > 0) || !write.hasRoom(weight)) {
+        pending.set(request.id, { type: request.type, conn, pageWriteId: request.writeId, timer: null, queued: true });
         write.queue.push(request);
         return;
       }
-      write.busy = true;
+      if (request.type === 'writeClose' || request.type === 'writeAbort') write.ending = true;
     }
     if (conn.dead) return answer(request.id, makeErrorReply(request.id, networkError('The cross-origin storage hub is unavailable.')));
+    if (request.type === 'writeBegin' && !conn.attachSent) {
+      conn.attached.then(() => { conn.attachSent = true; relay(request); });
+      return;
+    }
     if (request.type === 'writeBegin') linkWriteWorker(conn);
     let message;
     try {
@@ -255,7 +267,7 @@ export function startHubFrame(options = {}) {
     } catch (error) {
       return pagePort.postMessage(makeErrorReply(request.id, error));
     }
-    const entry = { type: request.type, conn, pageWriteId: spec.writeScoped ? request.writeId : undefined, timer: null };
+    const entry = { type: request.type, conn, pageWriteId: spec.writeScoped ? request.writeId : undefined, timer: null, weight: spec.writeScoped ? opWeight(request) : 0 };
     // Write-scoped requests queue behind chunks (a Blob may be GBs): only the liveness watch
     // bounds them. The others are short.
     if (!spec.writeScoped) {
@@ -264,6 +276,7 @@ export function startHubFrame(options = {}) {
       }, REQUEST_TIMEOUT);
     }
     pending.set(request.id, entry);
+    if (spec.writeScoped) writes.get(request.writeId)?.take(entry.weight);
     try {
       conn.port.postMessage(message, transferList(message));
     } catch (error) {
@@ -314,7 +327,7 @@ export function startHubFrame(options = {}) {
     }
     if (reply.ok && entry.type === 'writeBegin') {
       const pageWriteId = nextWriteId++;
-      writes.set(pageWriteId, { conn, workerWriteId: reply.writeId, busy: false, queue: [] });
+      writes.set(pageWriteId, new WriteRelay(conn, reply.writeId));
       conn.pageWriteIds.set(reply.writeId, pageWriteId);
       reply.writeId = pageWriteId;
     }
@@ -345,11 +358,11 @@ export function startHubFrame(options = {}) {
       }
       return;
     }
-    write.busy = false;
-    const next = write.queue.shift();
-    if (next) {
+    if (!entry.queued) write.give(entry.weight);
+    while (write.queue.length > 0 && write.hasRoom(opWeight(write.queue[0])) && !write.ending) {
+      const next = write.queue.shift();
       pending.delete(next.id); // relay() registers it again, now sent
-      relay(next);
+      relay(next, true);
     }
   }
 
@@ -406,6 +419,41 @@ export function startHubFrame(options = {}) {
       return startWriteWorker(url, opts);
     },
   };
+}
+
+/** Most bytes of chunks, and most operations, one write has at the hub worker unanswered. */
+export const RELAY_WINDOW_BYTES = WINDOW_BYTES;
+export const RELAY_WINDOW_OPS = 64;
+
+/** Bytes an operation holds in memory until it is answered (a Blob is a reference). */
+function opWeight(request) {
+  return request.type === 'writeChunk' && !(typeof Blob === 'function' && request.data instanceof Blob) ? request.data?.byteLength ?? 0 : 0;
+}
+
+/** One page write relayed to a worker connection: what it has in flight there, what waits. */
+class WriteRelay {
+  constructor(conn, workerWriteId) {
+    this.conn = conn;
+    this.workerWriteId = workerWriteId;
+    this.queue = [];
+    this.bytes = 0;
+    this.ops = 0;
+    this.ending = false;
+  }
+
+  hasRoom(weight) {
+    return this.ops === 0 || (this.ops < RELAY_WINDOW_OPS && this.bytes + weight <= RELAY_WINDOW_BYTES);
+  }
+
+  take(weight) {
+    this.ops++;
+    this.bytes += weight;
+  }
+
+  give(weight) {
+    this.ops--;
+    this.bytes -= weight;
+  }
 }
 
 /** `Name: message` of a rejection, whatever was thrown. */

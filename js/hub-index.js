@@ -41,12 +41,19 @@ export class HubIndex {
     this.markDue = false;
   }
 
-  /** Runs `fn(rawIndex)` under the lock, after catching up with other instances, then persists. */
+  /**
+   * Runs `fn(rawIndex, alongside)` under the lock, after catching up with other instances,
+   * then persists. `alongside(promise)`: work that runs while the journal is appended and
+   * is awaited, still under the lock, before mutate() resolves (a blob's sidecar).
+   */
   mutate(fn) {
     return this.#locked(async () => {
       await this.#catchUp();
-      const result = await fn(this.raw);
-      await this.#persist();
+      const work = [];
+      const result = await fn(this.raw, (promise) => { work.push(promise); });
+      const settled = await Promise.allSettled([this.#persist(), ...work]);
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
       return result;
     });
   }

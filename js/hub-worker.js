@@ -31,6 +31,11 @@ const DEFAULT_POLICY = Object.freeze({
 });
 
 const log = (msg) => console.warn(`[cos hub] ${msg}`);
+/**
+ * Phase timings for profiling (tools/bench/profile-store.mjs): off unless a debugger set
+ * `self.cosTrace = []` in this worker; then [label, ms] pairs are pushed there.
+ */
+const trace = (label, t0) => { self.cosTrace?.push([label, performance.now() - t0]); return performance.now(); };
 // Held for this instance's whole life; a frame granted it knows the worker died.
 const LIFE_LOCK = `cos-hub-worker-${crypto.randomUUID()}`;
 const ready = start();
@@ -191,7 +196,9 @@ async function dispatch(conn, message) {
   }
   try {
     const hub = await ready;
+    const t0 = performance.now();
     const reply = await HANDLERS[request.type](hub, conn, request);
+    trace(request.type, t0);
     conn.port.postMessage(makeReply(request.id, reply ?? {}));
   } catch (err) {
     conn.port.postMessage(makeErrorReply(request.id, err));
@@ -304,12 +311,14 @@ const HANDLERS = {
   async writeBegin({ core, index, store }, conn, { hash, origins, origin }) {
     const hex = hashHex(core, hash);
     const visibility = visibilityRequest(core, origins);
-    const session = { writeId: conn.nextWriteId++, hex, origin, visibility, reserved: 0, head: null, touched: Date.now() };
+    const session = { writeId: conn.nextWriteId++, hex, origin, visibility, reserved: 0, touched: Date.now() };
     index.raw.beginWrite(hex);
     // The lock comes first: another instance's start-up spares tmp files whose lock is held.
     const tempId = OpfsStore.newTempId();
+    let t = performance.now();
     session.lock = holdLock(`cos-write-${tempId}`);
     await session.lock.acquired;
+    t = trace('begin: temp file lock', t);
     try {
       session.write = await WriteSession.begin({
         core, store, hex, tempId, writer: conn.writer,
@@ -326,6 +335,7 @@ const HANDLERS = {
       session.lock.release();
       throw err;
     }
+    trace('begin: temp file, write worker open', t);
     session.idleTimer = setInterval(() => {
       if (Date.now() - session.touched > IDLE_WRITE_MS) HANDLERS.writeAbort({ core, index, store }, conn, session).catch(() => {});
     }, IDLE_WRITE_MS / 4);
@@ -334,10 +344,9 @@ const HANDLERS = {
   },
 
   async writeChunk(hub, conn, request) {
+    // No await before the write is queued: the frame sends a write's operations several at
+    // a time, and they must queue in arrival order.
     const session = writeFor(conn, request);
-    if (!session.head && session.write.size === 0) {
-      session.head = new Uint8Array(request.data instanceof Blob ? await request.data.slice(0, 4).arrayBuffer() : request.data.slice(0, 4));
-    }
     try {
       return { position: await session.write.write(request.data) };
     } catch (err) {
@@ -360,8 +369,10 @@ const HANDLERS = {
     const { core, index } = hub;
     const session = writeFor(conn, request);
     let result;
+    let t = performance.now();
     try {
       result = await session.write.finish();
+      t = trace('close: last writes, flush, digest', t);
     } catch (err) {
       await session.write.abort();
       await endWrite(hub, conn, session);
@@ -372,7 +383,8 @@ const HANDLERS = {
       throw makeError('DataError', 'The written bytes do not match the hash.');
     }
     try {
-      await index.mutate(async (raw) => {
+      await index.mutate(async (raw, alongside) => {
+        t = trace('close: index lock, journal catch-up', t);
         if (!raw.contains(session.hex)) {
           const r = raw.reserve(result.size, session.origin);
           if (r.status !== core.Status.Ok) {
@@ -383,11 +395,15 @@ const HANDLERS = {
           for (const evicted of r.evicted) await hub.store.removeBlob(evicted);
         }
         await session.write.promote();
-        const type = session.write.appendOnly && session.head ? sniffType(session.head) : sniffType(await headOf(hub.store, session.hex));
+        t = trace('close: move into blobs/', t);
+        const type = sniffType(session.write.headBytes() ?? await headOf(hub.store, session.hex));
         const r = raw.commit(session.hex, result.size, type, session.origin, session.visibility, null, Date.now());
         if (r.status !== core.Status.Ok) throw statusError(core, r.status);
-        if (r.created || r.changed) await saveMeta(raw, hub.store, session.hex);
+        // The sidecar is written while the journal is appended (both before the reply).
+        if (r.created || r.changed) alongside(saveMeta(raw, hub.store, session.hex));
+        t = trace('close: commit', t);
       });
+      t = trace('close: journal append + sidecar', t);
     } finally {
       await endWrite(hub, conn, session);
     }

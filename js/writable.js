@@ -149,10 +149,15 @@ class HubSink {
 
   async close() {
     this.markDone();
-    await this.drain();
     this.throwIfFailed();
+    // The close goes out behind the chunks still in flight (the hub applies a write's
+    // operations in order), not after their replies: one round trip less per store.
+    const closing = this.client.request('writeClose', { writeId: this.writeId });
+    closing.catch(() => {});
+    await this.drain();
+    this.throwIfFailed();  // a chunk failed: its error, not the close's
     try {
-      const reply = await this.client.request('writeClose', { writeId: this.writeId });
+      const reply = await closing;
       this.stopWatching();
       this.onverified?.(reply.size);
       this.report(true);
