@@ -51,10 +51,13 @@ for (const name of ['fetch', 'html']) {
 if (existsSync(js('integrations/transformers.js'))) {
   jobs.push(build({ ...common, entryPoints: [js('integrations/transformers.js')], format: 'esm', outfile: join(dist, 'transformers.mjs') }));
 }
-// Hub: the frame and its workers are module scripts; the worker imports the Wasm core.
+// Hub: the frame and its workers are module scripts. The hub worker carries the Wasm core's
+// glue inside (one fetch round less before its first answer: hub-worker.js, then
+// cos-core.wasm); cos-core.mjs is still published beside it for other users.
 for (const name of ['hub-frame.js', 'hub-worker.js', 'write-worker.js', 'hub-manage.js']) {
   if (existsSync(js(name))) {
-    jobs.push(build({ ...common, entryPoints: [js(name)], format: 'esm', outfile: join(hub, name), plugins: [coreBesideMe] }));
+    const plugins = name === 'hub-worker.js' ? [] : [coreBesideMe];
+    jobs.push(build({ ...common, entryPoints: [js(name)], format: 'esm', outfile: join(hub, name), plugins, external: ['node:*'] }));
   }
 }
 await Promise.all(jobs);
