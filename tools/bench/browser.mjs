@@ -9,7 +9,8 @@
 // 4. first call on a cold hub (journal with 10k entries): script tag → resolved getFileHandle.
 // Run: npm run bench (BENCH=browser npm run bench), or node tools/bench/browser.mjs.
 // Env: BENCH_RUNS (default 5; 1 GB rows run max(2, RUNS/2)), BENCH_SIZES (MB list, default
-// "10,177,1000"), BENCH_WRITE_MD=1 rewrites docs/benchmarks.md with this run's tables.
+// "10,177,1000"), BENCH_SECTIONS (default "hash,store,hit,first"), BENCH_WRITE_MD=1 rewrites
+// docs/benchmarks.md with this run's tables (only meaningful with every section).
 import { createHash, randomFillSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,9 @@ import { loadCore } from '../../dist/cos-core.mjs';
 
 const MiB = 1 << 20;
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS) || 5);
+// Sections to run (default all): hash, store, hit, first. Without hash, the store target uses
+// BENCH_HASH_MBPS (default 564, the last measured Wasm SHA-256 rate in the page).
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'hash,store,hit,first').split(','));
 const SIZES = (process.env.BENCH_SIZES ?? '10,177,1000').split(',').map((s) => Math.round(Number(s) * 1e6));
 const CHUNK = 4 * MiB;          // what the page hands write(): the protocol's largest chunk
 const SMALL_PIECE = 64 << 10;   // a network stream's chunk size
@@ -139,14 +143,19 @@ async function workerHeaps(browser) {
     }
   };
   await attachNew();
-  const send = (sessionId, method) => new Promise((resolve) => {
+  const send = (sessionId, method, params, ms = 2000) => new Promise((resolve) => {
     const id = nextId++;
     waiting.set(`${sessionId}:${id}`, resolve);
-    cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) }).catch(() => resolve(null));
-    setTimeout(() => resolve(null), 2000);
+    cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(() => resolve(null));
+    setTimeout(() => resolve(null), ms);
   });
   return {
     names: sessions.map((s) => s.name),
+    /** Runs `expression` in the worker whose name matches `re` (for finding its process). */
+    async evaluate(re, expression) {
+      const s = sessions.find((x) => re.test(x.name));
+      return s ? send(s.sessionId, 'Runtime.evaluate', { expression, returnByValue: true }, 5000) : null;
+    },
     async sample() {
       await attachNew().catch(() => {});
       const o = {};
@@ -157,9 +166,38 @@ async function workerHeaps(browser) {
   };
 }
 
+// ---- which renderer is which: burn CPU in one context, see whose CPU time moved ----
+function cpuTicks(launched) {
+  const o = {};
+  for (const p of processMemory(launched).processes) {
+    try { const f = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1].split(' '); o[p.pid] = Number(f[11]) + Number(f[12]); } catch { /* gone */ }
+  }
+  return o;
+}
+const BURN = '(() => { const t = performance.now(); while (performance.now() - t < 400) {} return 1; })()';
+async function burnerPid(launched, burn) {
+  const before = cpuTicks(launched);
+  await burn();
+  const after = cpuTicks(launched);
+  let best = null;
+  for (const [pid, t] of Object.entries(after)) if (before[pid] !== undefined && (best === null || t - before[pid] > after[best] - before[best])) best = pid;
+  return best;
+}
+/** pid → what runs there: the site's page, the hub frame, the hub worker (labels joined). */
+async function processRoles(launched, page, heaps) {
+  const roles = {};
+  const add = (pid, role) => { if (pid) roles[pid] = roles[pid] ? `${roles[pid]} + ${role}` : role; };
+  add(await burnerPid(launched, () => page.evaluate(BURN)), 'site page');
+  const hubFrame = page.frames().find((f) => f.url().includes('hub.test'));
+  if (hubFrame) add(await burnerPid(launched, () => hubFrame.evaluate(BURN)), 'hub frame');
+  add(await burnerPid(launched, () => heaps.evaluate(/hub-worker/, BURN)), 'hub worker');
+  return roles;
+}
+
 /** Samples page heap, worker heaps and renderer PSS while `fn` runs; returns growth over idle. */
 async function withMemory(launched, page, fn) {
   const heaps = await workerHeaps(launched.browser);
+  const roles = await processRoles(launched, page, heaps).catch(() => ({}));
   const pss = () => {
     const o = {};
     for (const p of processMemory(launched).processes) if (p.pssBytes !== null) o[p.pid] = p.pssBytes;
@@ -183,7 +221,7 @@ async function withMemory(launched, page, fn) {
   const workers = {};
   for (const k of Object.keys(peak.workers)) workers[k] = (peak.workers[k] ?? 0) - (idle.workers[k] ?? 0);
   const types = Object.fromEntries(processMemory(launched).processes.map((p) => [p.pid, p.type]));
-  const pssGrowth = Object.keys(peak.pss).map((pid) => ({ pid, type: types[pid] ?? '?', growth: peak.pss[pid] - (idle.pss[pid] ?? 0) }))
+  const pssGrowth = Object.keys(peak.pss).map((pid) => ({ pid, type: roles[pid] ?? types[pid] ?? '?', growth: peak.pss[pid] - (idle.pss[pid] ?? 0) }))
     .sort((x, y) => y.growth - x.growth).slice(0, 3);
   // Workers that started during the write (the write worker) have no idle sample: their peak counts whole.
   return { result, page: peak.page - idle.page, workers, pss: pssGrowth };
@@ -312,6 +350,7 @@ async function sectionHashing(page) {
 async function sectionStore(launched, a, hashMBps) {
   const rows = [];
   const memory = [];
+  const rawMemory = [];  // the same samples around the site's own createWritable of the same bytes
   const stored = {};
   let runId = 100;
   const cases = SIZES.map((size) => ({ size, piece: CHUNK }));
@@ -331,7 +370,11 @@ async function sectionStore(launched, a, hashMBps) {
       t.verified.push(m.result);
       if (big) memory.push(m);
       if (piece === CHUNK) stored[size] = hex;
-      t.writable.push(await rawWritable(a, run, size, piece));
+      const mw = big
+        ? await withMemory(launched, a, () => rawWritable(a, run, size, piece))
+        : { result: await rawWritable(a, run, size, piece) };
+      t.writable.push(mw.result);
+      if (big) rawMemory.push(mw);
       const s = await rawSync(a, run, size, hex, size <= WEBCRYPTO_MAX && piece === CHUNK, piece);
       if (s.error) throw new Error(`sync access handle: ${s.error}`);
       t.sync.push(s.ms);
@@ -363,10 +406,13 @@ async function sectionStore(launched, a, hashMBps) {
     const names = [...new Set(memory.flatMap((m) => Object.keys(m.workers)))].filter((n) => /hub-worker|write-worker/.test(n));
     say(`### Memory while storing ${label(SIZES[SIZES.length - 1])} (growth over idle, MiB; per run)`);
     say();
-    table(['run', 'page JS heap', ...names.map((n) => `${n} JS heap`), 'largest PSS growths (process type)'],
-      memory.map((m, i) => [String(i + 1), mb(m.page), ...names.map((n) => (m.workers[n] === undefined ? '—' : mb(m.workers[n]))),
-        m.pss.map((p) => `${mb(p.growth)} (${p.type})`).join(', ')]));
+    table(['run', 'page JS heap', ...names.map((n) => `${n} JS heap`), 'largest PSS growths (process)'],
+      [...memory.map((m, i) => [`verified ${i + 1}`, mb(m.page), ...names.map((n) => (m.workers[n] === undefined ? '—' : mb(m.workers[n]))),
+        m.pss.map((p) => `${mb(p.growth)} (${p.type})`).join(', ')]),
+      ...rawMemory.map((m, i) => [`raw createWritable ${i + 1}`, mb(m.page), ...names.map(() => '—'),
+        m.pss.map((p) => `${mb(p.growth)} (${p.type})`).join(', ')])]);
     say('JS heaps do not count ArrayBuffer contents (chunks in flight live outside the heap); PSS does, and also allocator pages not yet returned to the system.');
+    say('Processes are named by burning CPU in each context before the write (site page, hub frame, hub worker; "renderer" when none of them). The page generates each 4 MiB chunk fresh (garbage until its next GC) in both the verified and the raw rows.');
     say();
   }
   return stored;
@@ -530,18 +576,20 @@ say();
 say(`${new Date().toISOString()}; ${machine()}; BENCH_RUNS=${RUNS}`);
 say();
 try {
-  const launched = await launchBrowser({ mode: 'cookies-allowed' });
-  try {
-    const { page: a, status } = await openSite(launched, server, 'site-a.test');
-    if (status !== 'shared') throw new Error(`hub status ${status}, expected shared`);
-    await preparePage(a);
-    const hashMBps = await sectionHashing(a);
-    const stored = await sectionStore(launched, a, hashMBps);
-    await sectionCacheHit(launched, a, stored);
-  } finally {
-    await launched.close();
+  if (SECTIONS.has('hash') || SECTIONS.has('store') || SECTIONS.has('hit')) {
+    const launched = await launchBrowser({ mode: 'cookies-allowed' });
+    try {
+      const { page: a, status } = await openSite(launched, server, 'site-a.test');
+      if (status !== 'shared') throw new Error(`hub status ${status}, expected shared`);
+      await preparePage(a);
+      const hashMBps = SECTIONS.has('hash') ? await sectionHashing(a) : Number(process.env.BENCH_HASH_MBPS) || 564;
+      const stored = SECTIONS.has('store') ? await sectionStore(launched, a, hashMBps) : {};
+      if (SECTIONS.has('hit')) await sectionCacheHit(launched, a, stored);
+    } finally {
+      await launched.close();
+    }
   }
-  await sectionFirstCall();
+  if (SECTIONS.has('first')) await sectionFirstCall();
 } finally {
   await server.close();
 }
