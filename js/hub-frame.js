@@ -3,7 +3,7 @@
 
 import {
   parseHandshake, parseRequest, parseReply, parseNotice, classify, isSerializedOrigin,
-  makeReply, makeErrorReply, makeNotice, transferList, REQUESTS, ProtocolError, WINDOW_BYTES,
+  makeReply, makeErrorReply, makeNotice, transferList, REQUESTS, ProtocolError,
 } from './protocol.js';
 import { makeError } from './errors.js';
 
@@ -232,7 +232,7 @@ export function startHubFrame(options = {}) {
     relay(request);
   }
 
-  function relay(request, dequeued = false) {
+  function relay(request) {
     const spec = REQUESTS[request.type];
     let conn = current;
     const out = { ...request, origin }; // the bound origin, never one from the page
@@ -241,19 +241,16 @@ export function startHubFrame(options = {}) {
       if (!write) return pagePort.postMessage(makeErrorReply(request.id, makeError('InvalidStateError', 'No open write with this writeId.')));
       conn = write.conn;
       out.writeId = write.workerWriteId;
-      // Operations reach the worker in page order and several at a time, so the next chunk
-      // crosses while the worker hashes this one (the worker queues each write's operations
-      // in arrival order). What one write has sent and not had answered is bounded here;
-      // the rest waits (the page's own window normally keeps it under the bound). Nothing
-      // follows a close or an abort.
-      if (write.ending) return pagePort.postMessage(makeErrorReply(request.id, makeError('InvalidStateError', 'The write is already closed.')));
-      const weight = opWeight(request);
-      if ((!dequeued && write.queue.length > 0) || !write.hasRoom(weight)) {
-        pending.set(request.id, { type: request.type, conn, pageWriteId: request.writeId, timer: null, queued: true });
+      // One operation per write at a time reaches the worker, so the order of chunks, seeks
+      // and truncates cannot depend on how the worker schedules its handlers. The page's
+      // window bounds what waits here. (Relaying several at once was tried: no gain that
+      // could be told from noise at load 8-15; docs/benchmarks.md.)
+      if (write.busy) {
+        pending.set(request.id, { type: request.type, conn, pageWriteId: request.writeId, timer: null });
         write.queue.push(request);
         return;
       }
-      if (request.type === 'writeClose' || request.type === 'writeAbort') write.ending = true;
+      write.busy = true;
     }
     if (conn.dead) return answer(request.id, makeErrorReply(request.id, networkError('The cross-origin storage hub is unavailable.')));
     if (request.type === 'writeBegin' && !conn.attachSent) {
@@ -267,7 +264,7 @@ export function startHubFrame(options = {}) {
     } catch (error) {
       return pagePort.postMessage(makeErrorReply(request.id, error));
     }
-    const entry = { type: request.type, conn, pageWriteId: spec.writeScoped ? request.writeId : undefined, timer: null, weight: spec.writeScoped ? opWeight(request) : 0 };
+    const entry = { type: request.type, conn, pageWriteId: spec.writeScoped ? request.writeId : undefined, timer: null };
     // Write-scoped requests queue behind chunks (a Blob may be GBs): only the liveness watch
     // bounds them. The others are short.
     if (!spec.writeScoped) {
@@ -276,7 +273,6 @@ export function startHubFrame(options = {}) {
       }, REQUEST_TIMEOUT);
     }
     pending.set(request.id, entry);
-    if (spec.writeScoped) writes.get(request.writeId)?.take(entry.weight);
     try {
       conn.port.postMessage(message, transferList(message));
     } catch (error) {
@@ -327,7 +323,7 @@ export function startHubFrame(options = {}) {
     }
     if (reply.ok && entry.type === 'writeBegin') {
       const pageWriteId = nextWriteId++;
-      writes.set(pageWriteId, new WriteRelay(conn, reply.writeId));
+      writes.set(pageWriteId, { conn, workerWriteId: reply.writeId, busy: false, queue: [] });
       conn.pageWriteIds.set(reply.writeId, pageWriteId);
       reply.writeId = pageWriteId;
     }
@@ -358,11 +354,11 @@ export function startHubFrame(options = {}) {
       }
       return;
     }
-    if (!entry.queued) write.give(entry.weight);
-    while (write.queue.length > 0 && write.hasRoom(opWeight(write.queue[0])) && !write.ending) {
-      const next = write.queue.shift();
+    write.busy = false;
+    const next = write.queue.shift();
+    if (next) {
       pending.delete(next.id); // relay() registers it again, now sent
-      relay(next, true);
+      relay(next);
     }
   }
 
@@ -419,41 +415,6 @@ export function startHubFrame(options = {}) {
       return startWriteWorker(url, opts);
     },
   };
-}
-
-/** Most bytes of chunks, and most operations, one write has at the hub worker unanswered. */
-export const RELAY_WINDOW_BYTES = WINDOW_BYTES;
-export const RELAY_WINDOW_OPS = 64;
-
-/** Bytes an operation holds in memory until it is answered (a Blob is a reference). */
-function opWeight(request) {
-  return request.type === 'writeChunk' && !(typeof Blob === 'function' && request.data instanceof Blob) ? request.data?.byteLength ?? 0 : 0;
-}
-
-/** One page write relayed to a worker connection: what it has in flight there, what waits. */
-class WriteRelay {
-  constructor(conn, workerWriteId) {
-    this.conn = conn;
-    this.workerWriteId = workerWriteId;
-    this.queue = [];
-    this.bytes = 0;
-    this.ops = 0;
-    this.ending = false;
-  }
-
-  hasRoom(weight) {
-    return this.ops === 0 || (this.ops < RELAY_WINDOW_OPS && this.bytes + weight <= RELAY_WINDOW_BYTES);
-  }
-
-  take(weight) {
-    this.ops++;
-    this.bytes += weight;
-  }
-
-  give(weight) {
-    this.ops--;
-    this.bytes -= weight;
-  }
 }
 
 /** `Name: message` of a rejection, whatever was thrown. */
