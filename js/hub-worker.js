@@ -344,8 +344,8 @@ const HANDLERS = {
   },
 
   async writeChunk(hub, conn, request) {
-    // No await before the write is queued: the frame sends a write's operations several at
-    // a time, and they must queue in arrival order.
+    // No await before the write is queued: a write's operations must queue in arrival
+    // order whatever the frame relays at once (it sends one at a time today).
     const session = writeFor(conn, request);
     try {
       return { position: await session.write.write(request.data) };
