@@ -50,9 +50,10 @@ async function start() {
     loadPolicy(),
     fetchOptional('public-hash-list.txt', (res) => res.text()),
   ]);
-  // Before anything of this browser session changes the store: a torn record a browser kill
-  // left in Chromium's directory database must not take this session's changes with it.
-  await store.padDirectoryLog();
+  // Before anything of this browser session changes the store, a torn record a browser kill
+  // left in Chromium's directory database must be padded over, or it takes this session's
+  // changes with it: the store does that before its first change (OpfsStore.padded).
+  store.log = log;
   const index = await HubIndex.open({ core, store, policy, publicHashList: publicHashList ?? '', log });
   // Temporary files of writes alive in another instance are protected by their lock. Before
   // `ready`: no write of this instance exists yet, so none of its files can be taken for debris.

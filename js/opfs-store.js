@@ -8,7 +8,7 @@ const ignoreMissing = (err) => { if (err?.name !== NOT_FOUND) throw err; };
 // padDirectoryLog(): LevelDB log blocks are 32 KiB; one create+remove of a directory named
 // with PAD_NAME_CHARS characters writes at least PAD_BYTES_PER_ROUND bytes of log records
 // (835 B measured on Chromium 156, see docs/hub.md), so PAD_LOG_BYTES crosses one block
-// boundary: 52 rounds, ~43 KB of log, ~16 ms at each hub start (creates and removes batched).
+// boundary: 52 rounds, ~43 KB of log, ~16 ms before a hub instance's first change of the store.
 const PAD_NAME_CHARS = 200;
 const PAD_BYTES_PER_ROUND = 800;
 const PAD_LOG_BYTES = 40 * 1024;
@@ -32,6 +32,20 @@ export class OpfsStore {
     // removes or replaces it: a cache hit then costs no OPFS call. Another hub instance on
     // the same directory evicting it makes the File read NotFoundError, like a miss.
     this.files = new Map();
+    this.padding = null;  // padDirectoryLog() of this instance, started by the first change
+    this.log = () => {};
+  }
+
+  /**
+   * Resolves once this instance has padded Chromium's directory log (padDirectoryLog); every
+   * method that changes the store (creates, moves, removes, writes) awaits it first, so the
+   * padding comes before this session's first directory record, and a hub that only reads
+   * (a first call, a cache hit) never pays for it. A failed padding is logged, not fatal:
+   * it is a mitigation.
+   */
+  padded() {
+    this.padding ??= this.padDirectoryLog().then(() => {}, (err) => this.log(`directory log padding failed: ${err}`));
+    return this.padding;
   }
 
   /** The verified entry's File (a reference to OPFS, never a copy), or null. */
@@ -72,6 +86,7 @@ export class OpfsStore {
 
   /** A fresh temporary file for one write in flight; `id` is also its lock name suffix. */
   async createTemp(id = OpfsStore.newTempId()) {
+    await this.padded();
     const handle = await this.tmp.getFileHandle(id, { create: true });
     return { id, handle };
   }
@@ -82,6 +97,7 @@ export class OpfsStore {
    * @returns {Promise<boolean>} true when this temp file became the blob
    */
   async promote(temp, hex) {
+    await this.padded();
     this.files.delete(hex);
     if (await this.#onDisk(hex)) {
       await this.removeTemp(temp.id);
@@ -92,10 +108,12 @@ export class OpfsStore {
   }
 
   async removeTemp(id) {
+    await this.padded();
     await this.tmp.removeEntry(id).catch(ignoreMissing);
   }
 
   async removeBlob(hex) {
+    await this.padded();
     this.files.delete(hex);
     await this.blobs.removeEntry(hex).catch(ignoreMissing);
     await this.meta.removeEntry(hex).catch(ignoreMissing);
@@ -106,6 +124,7 @@ export class OpfsStore {
    * damaged journal can be rebuilt from blobs/. Written after every commit.
    */
   async writeMeta(hex, info) {
+    await this.padded();
     const handle = await this.meta.getFileHandle(hex, { create: true });
     const w = await handle.createWritable({ keepExistingData: false });
     try {
@@ -130,6 +149,7 @@ export class OpfsStore {
 
   /** Keeps a damaged journal aside (journal.damaged-<time>) before a new one replaces it. */
   async keepJournalAside(bytes) {
+    await this.padded();
     const handle = await this.root.getFileHandle(`journal.damaged-${Date.now()}`, { create: true });
     const w = await handle.createWritable({ keepExistingData: false });
     await w.write(bytes);
@@ -213,6 +233,7 @@ export class OpfsStore {
    * journal on disk is either the old one or the new one, never a mix.
    */
   async appendJournal(bytes, offset) {
+    await this.padded();
     const handle = await this.root.getFileHandle('journal', { create: true });
     const w = await handle.createWritable({ keepExistingData: true });
     try {
@@ -228,6 +249,7 @@ export class OpfsStore {
 
   /** Replaces the journal with a compacted snapshot, atomically (see appendJournal). */
   async replaceJournal(bytes) {
+    await this.padded();
     const handle = await this.root.getFileHandle('journal', { create: true });
     const w = await handle.createWritable({ keepExistingData: false });
     try {
