@@ -24,8 +24,7 @@ export class HubIndex {
     const index = new HubIndex(core, raw, store, locks, log);
     await index.#locked(() => index.#reopen());
     // A report only, so the first call does not wait for IndexedDB (~10-20 ms to open).
-    index.lossChecked = index.#checkMark(Number(raw.lastSeq()))
-      .then((loss) => { index.loss = loss; }, (e) => log(`journal mark unreadable: ${e}`));
+    index.lossChecked = index.#checkMark(Number(raw.lastSeq())).catch((e) => log(`journal mark unreadable: ${e}`));
     index.flushTimer = setInterval(() => index.flushUsage().catch((e) => log(`usage flush failed: ${e}`)), USAGE_FLUSH_MS);
     return index;
   }
@@ -38,7 +37,6 @@ export class HubIndex {
     this.log = log;
     this.offset = 0;      // end of the last good record in the journal file we know
     this.openStats = null;
-    this.loss = null;     // {markedSeq, replayedSeq} when the journal went back (see MARK_DB)
     this.marking = null;  // the mark write in flight, and whether another is due after it
     this.markDue = false;
     this.lossChecked = null;  // the check at open, which every mark write waits for
@@ -136,14 +134,13 @@ export class HubIndex {
       });
   }
 
-  /** At open: did the journal replay to an earlier record than the one marked? */
+  /** At open: logs it when the journal replays to an earlier record than the one marked. */
   async #checkMark(replayedSeq) {
-    if (typeof indexedDB === 'undefined') return null;
+    if (typeof indexedDB === 'undefined') return;
     const mark = await markStore('readonly', (os) => os.get('journal'));
-    if (!mark || !(mark.seq > replayedSeq)) return null;
+    if (!mark || !(mark.seq > replayedSeq)) return;
     this.log(`STORE WENT BACK: the journal replays to record ${replayedSeq} but record ${mark.seq} was appended `
       + `(${new Date(mark.at).toISOString()}); what was committed after record ${replayedSeq} is lost unless its blob and sidecar survived (rebuild)`);
-    return { markedSeq: mark.seq, replayedSeq };
   }
 }
 

@@ -46,14 +46,12 @@ async function start() {
   const [, core, store, policy, publicHashList] = await Promise.all([
     holdLock(LIFE_LOCK).acquired,
     loadCore({ locateFile: (name) => new URL(name, self.location.href).href }),
-    navigator.storage.getDirectory().then((root) => OpfsStore.open(root)),
+    // Before this session's first change of the store, the store pads over a record a
+    // browser kill may have torn in Chromium's directory database (OpfsStore.padded).
+    navigator.storage.getDirectory().then((root) => OpfsStore.open(root, { log })),
     loadPolicy(),
     fetchOptional('public-hash-list.txt', (res) => res.text()),
   ]);
-  // Before anything of this browser session changes the store, a torn record a browser kill
-  // left in Chromium's directory database must be padded over, or it takes this session's
-  // changes with it: the store does that before its first change (OpfsStore.padded).
-  store.log = log;
   const index = await HubIndex.open({ core, store, policy, publicHashList: publicHashList ?? '', log });
   // Temporary files of writes alive in another instance are protected by their lock. Before
   // `ready`: no write of this instance exists yet, so none of its files can be taken for debris.

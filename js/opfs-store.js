@@ -14,16 +14,19 @@ const PAD_BYTES_PER_ROUND = 800;
 const PAD_LOG_BYTES = 40 * 1024;
 
 export class OpfsStore {
-  /** @param {FileSystemDirectoryHandle} root */
-  static async open(root) {
+  /**
+   * @param {FileSystemDirectoryHandle} root
+   * @param {{log?: (msg: string) => void}} [options] where a failed directory-log padding is reported
+   */
+  static async open(root, { log = () => {} } = {}) {
     const blobsRoot = await root.getDirectoryHandle('blobs', { create: true });
     const blobs = await blobsRoot.getDirectoryHandle('sha256', { create: true });
     const tmp = await root.getDirectoryHandle('tmp', { create: true });
     const meta = await blobsRoot.getDirectoryHandle('meta', { create: true });
-    return new OpfsStore(root, blobs, tmp, meta);
+    return new OpfsStore(root, blobs, tmp, meta, log);
   }
 
-  constructor(root, blobs, tmp, meta) {
+  constructor(root, blobs, tmp, meta, log = () => {}) {
     this.root = root;
     this.blobs = blobs;
     this.tmp = tmp;
@@ -33,7 +36,7 @@ export class OpfsStore {
     // the same directory evicting it makes the File read NotFoundError, like a miss.
     this.files = new Map();
     this.padding = null;  // padDirectoryLog() of this instance, started by the first change
-    this.log = () => {};
+    this.log = log;
   }
 
   /**
@@ -125,15 +128,7 @@ export class OpfsStore {
    */
   async writeMeta(hex, info) {
     await this.padded();
-    const handle = await this.meta.getFileHandle(hex, { create: true });
-    const w = await handle.createWritable({ keepExistingData: false });
-    try {
-      await w.write(JSON.stringify(info));
-      await w.close();
-    } catch (err) {
-      await w.abort().catch(() => {});
-      throw err;
-    }
+    await writeWhole(await this.meta.getFileHandle(hex, { create: true }), JSON.stringify(info));
   }
 
   /** The sidecar of a blob, or null when missing or unreadable. */
@@ -151,9 +146,7 @@ export class OpfsStore {
   async keepJournalAside(bytes) {
     await this.padded();
     const handle = await this.root.getFileHandle(`journal.damaged-${Date.now()}`, { create: true });
-    const w = await handle.createWritable({ keepExistingData: false });
-    await w.write(bytes);
-    await w.close();
+    await writeWhole(handle, bytes);
     return handle.name;
   }
 
@@ -180,7 +173,8 @@ export class OpfsStore {
     // per batch instead of two per directory (16 vs 55 ms median on this machine under load).
     const ids = Array.from({ length: rounds }, (_, i) => i);
     await Promise.all(ids.map((i) => this.tmp.getDirectoryHandle(name(i), { create: true })));
-    await Promise.all(ids.map((i) => this.tmp.removeEntry(name(i))));
+    // Missing is fine: another instance's cleanTemp() may have taken one already.
+    await Promise.all(ids.map((i) => this.tmp.removeEntry(name(i)).catch(ignoreMissing)));
     return rounds;
   }
 
@@ -250,15 +244,23 @@ export class OpfsStore {
   /** Replaces the journal with a compacted snapshot, atomically (see appendJournal). */
   async replaceJournal(bytes) {
     await this.padded();
-    const handle = await this.root.getFileHandle('journal', { create: true });
-    const w = await handle.createWritable({ keepExistingData: false });
-    try {
-      await w.write(bytes);
-      await w.close();
-    } catch (err) {
-      await w.abort().catch(() => {});
-      throw err;
-    }
+    await writeWhole(await this.root.getFileHandle('journal', { create: true }), bytes);
     return bytes.byteLength;
+  }
+}
+
+/**
+ * Replaces a file's contents with `data` through createWritable, which Chromium commits by
+ * swapping files on close (the old or the new contents, never a mix); a failed write is
+ * aborted so no swap file is left behind.
+ */
+async function writeWhole(handle, data) {
+  const w = await handle.createWritable({ keepExistingData: false });
+  try {
+    await w.write(data);
+    await w.close();
+  } catch (err) {
+    await w.abort().catch(() => {});
+    throw err;
   }
 }

@@ -74,7 +74,7 @@ const interruptedSize = (i) => (2 + (i % 8)) * 1024 * 1024;
 
 // This test found the loss of every entry committed in one browser session (about one run
 // in three): a record of Chromium's directory database torn by a kill (see the next test).
-// The hub now pads that log at start (OpfsStore.padDirectoryLog); `tornDirectoryLog` in the
+// The hub now pads that log before its first change of the store (OpfsStore.padded); `tornDirectoryLog` in the
 // summary counts the opens at which Chromium dropped a torn block, with nothing lost.
 test(`${CYCLES} crash cycles mid-write: committed entries survive, nothing half-written, tmp/ cleaned, journal replays`, {
   timeout: 600_000,
