@@ -11,7 +11,7 @@
 // Env: BENCH_RUNS (default 5; 1 GB rows run max(2, RUNS/2)), BENCH_SIZES (MB list, default
 // "10,177,1000"), BENCH_SECTIONS (default "hash,store,hit,first"), BENCH_WRITE_MD=1 rewrites
 // docs/benchmarks.md with this run's tables (only meaningful with every section).
-import { createHash, randomFillSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { getMetrics, launchBrowser, processMemory } from '../../tests/e2e/lib/br
 import { REPO_ROOT } from '../../tests/e2e/lib/certs.js';
 import { openSite, startProductServer } from '../../tests/e2e/lib/product.js';
 import { loadCore } from '../../dist/cos-core.mjs';
+import { CHUNK, CHUNK_SOURCE, RAW_WORKER, digestOf, preparePage } from './lib/chunks.mjs';
 
 const MiB = 1 << 20;
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS) || 5);
@@ -27,7 +28,7 @@ const RUNS = Math.max(1, Number(process.env.BENCH_RUNS) || 5);
 // BENCH_HASH_MBPS (default 564, the last measured Wasm SHA-256 rate in the page).
 const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'hash,store,hit,first').split(','));
 const SIZES = (process.env.BENCH_SIZES ?? '10,177,1000').split(',').map((s) => Math.round(Number(s) * 1e6));
-const CHUNK = 4 * MiB;          // what the page hands write(): the protocol's largest chunk
+// CHUNK (4 MiB, what the page hands write()) comes with the bytes from ./lib/chunks.mjs.
 const SMALL_PIECE = 64 << 10;   // a network stream's chunk size
 const HASH_BYTES = 256 * MiB;   // hashing section
 const HIT_RUNS = 15;
@@ -52,50 +53,6 @@ function table(header, rows) {
 const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000);
 const label = (bytes) => (bytes >= 1e9 ? `${bytes / 1e9} GB` : bytes >= 1e6 ? `${bytes / 1e6} MB` : `${bytes / 1e3} KB`);
 
-// ---- the bytes: chunk i of run r = base with (r, i) in its first 8 bytes, cut at size ----
-const base = randomFillSync(Buffer.alloc(CHUNK));
-function digestOf(run, size, piece = CHUNK) {
-  const h = createHash('sha256');
-  const chunk = Buffer.from(base.subarray(0, piece));
-  for (let i = 0, off = 0; off < size; i++, off += piece) {
-    chunk.writeUInt32LE(run, 0);
-    chunk.writeUInt32LE(i, 4);
-    h.update(off + piece <= size ? chunk : chunk.subarray(0, size - off));
-  }
-  return h.digest('hex');
-}
-
-// Installed in every bench page (and, as text, in the raw-write worker).
-const CHUNK_SOURCE = `
-self.makeChunk = (base, run, i, size, piece = base.byteLength) => {
-  const off = i * piece;
-  const n = Math.min(piece, size - off);
-  const c = base.slice(0, n);
-  const v = new DataView(c.buffer);
-  if (n >= 8) { v.setUint32(0, run, true); v.setUint32(4, i, true); }
-  return c;
-};`;
-
-const RAW_WORKER = `${CHUNK_SOURCE}
-onmessage = async ({ data: { base, run, size, name, piece } }) => {
-  try {
-    const root = await navigator.storage.getDirectory();
-    const t0 = performance.now();
-    const fh = await root.getFileHandle(name, { create: true });
-    const h = await fh.createSyncAccessHandle();
-    let at = 0;
-    for (let i = 0; at < size; i++) {
-      const c = makeChunk(base, run, i, size, piece);
-      h.write(c, { at });
-      at += c.byteLength;
-    }
-    h.flush();
-    h.close();
-    const ms = performance.now() - t0;
-    postMessage({ ms });
-  } catch (e) { postMessage({ error: e.name + ': ' + e.message }); }
-};`;
-
 // ---- server: the product, plus the bench's own assets ----
 const server = await startProductServer();
 const HASH_WASM = readFileSync(path.join(REPO_ROOT, 'node_modules/hash-wasm/dist/sha256.umd.min.js'));
@@ -104,13 +61,6 @@ for (const host of ['site-a.test', 'site-b.test']) {
   server.route(host, '/bench/raw-worker.js', (req, res) => { res.setHeader('Content-Type', 'text/javascript'); res.end(RAW_WORKER); });
 }
 
-async function preparePage(page) {
-  await page.evaluate(async ([src, b64]) => {
-    (0, eval)(src);
-    const bin = atob(b64);
-    window.base = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  }, [CHUNK_SOURCE, base.toString('base64')]);
-}
 
 function machine() {
   const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown CPU';
