@@ -1,5 +1,7 @@
 // Loaded by the page polyfill (js/handle.js) to stream a create handle's bytes to the hub.
-// Touches only the hub connection it is given; holds at most WINDOW_BYTES of chunks in flight.
+// Touches only the hub connection it is given; holds at most WINDOW_BYTES of chunks in flight
+// and one staging buffer: bytes are copied into it and sent as whole chunks, so a stream of
+// small writes (a fetch body's 64 KiB pieces) costs one message per chunk, not per write.
 
 import { CHUNK_BYTES, WINDOW_BYTES } from './protocol.js';
 import { makeError } from './errors.js';
@@ -24,8 +26,9 @@ import { makeError } from './errors.js';
  */
 
 /**
- * One step the hub must perform, in order.
- * @typedef {{kind: 'bytes', buffer: ArrayBuffer} | {kind: 'blob', blob: Blob} |
+ * One step the hub must perform, in order. `bytes` is the caller's memory: it is copied
+ * (into the staging buffer) before write() resolves, never detached.
+ * @typedef {{kind: 'bytes', bytes: Uint8Array} | {kind: 'blob', blob: Blob} |
  *           {kind: 'seek', position: number} | {kind: 'truncate', size: number}} WriteOp
  */
 
@@ -37,20 +40,17 @@ const isBlob = (value) => typeof Blob === 'function' && value instanceof Blob;
 const isArrayBuffer = (value) => Object.prototype.toString.call(value) === '[object ArrayBuffer]';
 
 /**
- * Turn one `write()` argument into hub operations, slicing bytes into ≤ chunkBytes
- * ArrayBuffers lazily so a huge buffer is never copied whole. The caller's buffers are
- * copied (never detached); a freshly encoded string is transferred as is when it fits.
+ * Turn one `write()` argument into hub operations (validating it as the platform does).
  * @param {unknown} data
- * @param {number} [chunkBytes]
  * @returns {Generator<WriteOp>}
  */
-export function* normalizeWrite(data, chunkBytes = CHUNK_BYTES) {
+export function* normalizeWrite(data) {
   if (data === undefined || data === null) {
     throw new TypeError('write() needs data: a string, BufferSource, Blob or {type, ...}');
   }
   if (typeof data === 'symbol') throw new TypeError('write() cannot write a symbol');
   if (typeof data !== 'object' && typeof data !== 'function') {
-    yield* bytesOfString(String(data), chunkBytes); // WebIDL USVString conversion
+    yield* bytesOf(encoder.encode(String(data))); // WebIDL USVString conversion
     return;
   }
   if (isBlob(data)) {
@@ -58,11 +58,11 @@ export function* normalizeWrite(data, chunkBytes = CHUNK_BYTES) {
     return;
   }
   if (isArrayBuffer(data)) {
-    yield* copiedSlices(new Uint8Array(data), chunkBytes);
+    yield* bytesOf(new Uint8Array(data));
     return;
   }
   if (ArrayBuffer.isView(data)) {
-    yield* copiedSlices(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), chunkBytes);
+    yield* bytesOf(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     return;
   }
   // WriteParams dictionary.
@@ -77,7 +77,7 @@ export function* normalizeWrite(data, chunkBytes = CHUNK_BYTES) {
     if (typeof data.data === 'object' && !isBlob(data.data) && !isArrayBuffer(data.data) && !ArrayBuffer.isView(data.data)) {
       throw new TypeError("{type: 'write'} data must be a string, BufferSource or Blob");
     }
-    yield* normalizeWrite(data.data, chunkBytes);
+    yield* normalizeWrite(data.data);
     return;
   }
   if (type === 'seek') {
@@ -93,21 +93,8 @@ export function* normalizeWrite(data, chunkBytes = CHUNK_BYTES) {
   throw new TypeError("write() takes a string, BufferSource, Blob, or {type: 'write'|'seek'|'truncate', ...}");
 }
 
-function* bytesOfString(text, chunkBytes) {
-  const bytes = encoder.encode(text);
-  if (bytes.byteLength === 0) return;
-  if (bytes.byteLength <= chunkBytes && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength) {
-    yield { kind: 'bytes', buffer: bytes.buffer }; // fresh and exact: transfer without a copy
-    return;
-  }
-  yield* copiedSlices(bytes, chunkBytes);
-}
-
-function* copiedSlices(view, chunkBytes) {
-  for (let start = 0; start < view.byteLength; start += chunkBytes) {
-    // slice() copies into a fresh ArrayBuffer, which is then transferred, not copied again.
-    yield { kind: 'bytes', buffer: view.slice(start, Math.min(start + chunkBytes, view.byteLength)).buffer };
-  }
+function* bytesOf(bytes) {
+  if (bytes.byteLength > 0) yield { kind: 'bytes', bytes };
 }
 
 /** Streams ops to the hub with a bounded window of unacknowledged chunk bytes. */
@@ -128,6 +115,8 @@ class HubSink {
     this.failure = null;
     this.controller = null;
     this.unwatch = options.client.watchProgress?.(this.writeId, (loaded) => this.blobProgress(loaded)) ?? null;
+    this.stage = null;  // Uint8Array(chunkBytes) being filled, sent when full or before any other operation
+    this.staged = 0;
   }
 
   start(controller) {
@@ -136,9 +125,14 @@ class HubSink {
 
   async write(chunk) {
     try {
-      for (const op of normalizeWrite(chunk, this.chunkBytes)) {
+      for (const op of normalizeWrite(chunk)) {
         this.throwIfFailed();
-        await this.send(op);
+        if (op.kind === 'bytes') {
+          await this.stageBytes(op.bytes);
+        } else {
+          await this.sendStage();
+          await this.send(op);
+        }
       }
     } catch (error) {
       this.fail(error); // a bad argument errors the stream, as the platform does
@@ -149,6 +143,8 @@ class HubSink {
 
   async close() {
     this.markDone();
+    this.throwIfFailed();
+    await this.sendStage();
     this.throwIfFailed();
     // The close goes out behind the chunks still in flight (the hub applies a write's
     // operations in order), not after their replies: one round trip less per store.
@@ -170,13 +166,42 @@ class HubSink {
   async abort() {
     this.markDone();
     this.stopWatching();
+    this.stage = null;
+    this.staged = 0;
     await this.drain().catch(() => {});
     await this.client.request('writeAbort', { writeId: this.writeId }).catch(() => {});
   }
 
-  /** @param {WriteOp} op */
+  /**
+   * Copies the caller's bytes into the staging buffer (the one copy the page makes: the
+   * caller's buffer is never detached), sending each chunk as it fills. A huge buffer is
+   * copied a chunk at a time, as the window lets chunks go.
+   * @param {Uint8Array} bytes
+   */
+  async stageBytes(bytes) {
+    for (let offset = 0; offset < bytes.byteLength;) {
+      this.stage ??= new Uint8Array(this.chunkBytes);
+      const n = Math.min(bytes.byteLength - offset, this.chunkBytes - this.staged);
+      this.stage.set(bytes.subarray(offset, offset + n), this.staged);
+      this.staged += n;
+      offset += n;
+      if (this.staged === this.chunkBytes) await this.sendStage();
+      this.throwIfFailed();
+    }
+  }
+
+  /** Sends what is staged (a full chunk moves as is; a partial one is cut to size). */
+  async sendStage() {
+    if (this.staged === 0) return;
+    const buffer = this.staged === this.stage.byteLength ? this.stage.buffer : this.stage.slice(0, this.staged).buffer;
+    this.stage = this.staged === this.stage.byteLength ? null : this.stage;
+    this.staged = 0;
+    await this.send({ kind: 'chunk', buffer });
+  }
+
+  /** @param {{kind: 'chunk', buffer: ArrayBuffer} | Exclude<WriteOp, {kind: 'bytes'}>} op */
   async send(op) {
-    if (op.kind === 'bytes') {
+    if (op.kind === 'chunk') {
       const weight = op.buffer.byteLength;
       await this.room(weight);
       this.track(this.client.request('writeChunk', { writeId: this.writeId, data: op.buffer }, [op.buffer]), weight, weight);

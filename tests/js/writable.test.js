@@ -44,6 +44,8 @@ function setup(options = {}, writableOptions = {}) {
 
 const bytesOf = (message) => new Uint8Array(message.data);
 const chunks = (log) => log.filter((m) => m.type === 'writeChunk');
+/** Every byte the hub received, in order (bytes are staged: several writes may share a chunk). */
+const sent = (log) => Buffer.concat(chunks(log).map(bytesOf));
 
 test('it is a real WritableStream with the FileSystemWritableFileStream methods', () => {
   const { writable, done } = setup();
@@ -57,9 +59,7 @@ test('strings are written as UTF-8; numbers are stringified like WebIDL USVStrin
   await writable.write('héllo ✓');
   await writable.write(42);
   await writable.close();
-  const [a, b] = chunks(responder.log);
-  assert.deepEqual(bytesOf(a), new TextEncoder().encode('héllo ✓'));
-  assert.equal(new TextDecoder().decode(bytesOf(b)), '42');
+  assert.equal(sent(responder.log).toString('utf8'), 'héllo ✓42');
   assert.equal(responder.types().at(-1), 'writeClose');
   done();
 });
@@ -73,8 +73,7 @@ test('BufferSources are copied exactly and the caller\'s buffer is never detache
   await writable.write(new Uint16Array([0x0201]));
   await writable.close();
   assert.equal(buffer.byteLength, 8, 'not detached');
-  const got = chunks(responder.log).map(bytesOf);
-  assert.deepEqual(got.map((u) => [...u]), [[0, 1, 2, 3, 4, 5, 6, 7], [2, 3, 4], [6, 7], [1, 2]]);
+  assert.deepEqual([...sent(responder.log)], [0, 1, 2, 3, 4, 5, 6, 7, 2, 3, 4, 6, 7, 1, 2]);
   for (const m of chunks(responder.log)) assert.ok(m.data instanceof ArrayBuffer);
   done();
 });
@@ -96,7 +95,7 @@ test('a Blob is handed to the hub as a Blob, never read into the page', async ()
   done();
 });
 
-test('large buffers are sliced into ≤ 4 MiB chunks', async () => {
+test('large buffers are cut into ≤ 4 MiB chunks, and later bytes fill the last one', async () => {
   const { writable, responder, done } = setup();
   const big = new Uint8Array(CHUNK_BYTES * 2 + 123);
   big[0] = 1; big[CHUNK_BYTES] = 2; big[CHUNK_BYTES * 2] = 3;
@@ -104,8 +103,9 @@ test('large buffers are sliced into ≤ 4 MiB chunks', async () => {
   await writable.write('s'.repeat(CHUNK_BYTES + 1));
   await writable.close();
   const sizes = chunks(responder.log).map((m) => m.data.byteLength);
-  assert.deepEqual(sizes, [CHUNK_BYTES, CHUNK_BYTES, 123, CHUNK_BYTES, 1]);
+  assert.deepEqual(sizes, [CHUNK_BYTES, CHUNK_BYTES, CHUNK_BYTES, 124]);
   assert.deepEqual(chunks(responder.log).slice(0, 3).map((m) => bytesOf(m)[0]), [1, 2, 3]);
+  assert.equal(bytesOf(chunks(responder.log)[2])[123], 's'.charCodeAt(0));
   done();
 });
 
@@ -125,6 +125,26 @@ test('seek, truncate and positioned writes reach the hub in call order', async (
     ['writeSeek', 5], ['writeChunk', 'z'], ['writeSeek', 2], ['writeTruncate', 9], ['writeClose', undefined],
   ]);
   assert.ok(responder.log.every((m) => m.writeId === 1 && !('origin' in m)));
+  done();
+});
+
+test('small writes are staged into whole chunks: one message per chunk, the caller\'s buffer free at once', async () => {
+  const { writable, responder, done } = setup({}, { chunkBytes: 1024 });
+  const piece = new Uint8Array(100);
+  const expected = [];
+  for (let i = 0; i < 100; i++) {
+    piece.fill(i);
+    await writable.write(piece);  // copied before write() resolves: the caller may refill it
+    expected.push(...piece);
+  }
+  await writable.write({ type: 'seek', position: 0 });  // any other operation sends the staged bytes first
+  await writable.write('z');
+  await writable.close();
+  const sizes = chunks(responder.log).map((m) => m.data.byteLength);
+  assert.deepEqual(sizes, [...Array(9).fill(1024), 784, 1]);
+  assert.deepEqual([...sent(responder.log)].slice(0, 10_000), expected);
+  assert.deepEqual(responder.types().slice(-4), ['writeChunk', 'writeSeek', 'writeChunk', 'writeClose']);
+  assert.equal(piece.byteLength, 100, 'never detached');
   done();
 });
 
@@ -171,7 +191,7 @@ test('close() resolves after a verified close and reports progress', async () =>
   await writable.write(new Uint8Array(2));
   await writable.close();
   assert.equal(verified, 5);
-  assert.deepEqual(progress, [{ loaded: 3, verified: false }, { loaded: 5, verified: false }, { loaded: 5, verified: true }]);
+  assert.deepEqual(progress, [{ loaded: 5, verified: false }, { loaded: 5, verified: true }]);
   done();
 });
 
@@ -201,7 +221,7 @@ test('a failed chunk errors the stream, and the hub is told to abort', async () 
   let n = 0;
   const { writable, responder, done } = setup({
     replies: { writeChunk: () => { if (++n === 2) throw new DOMException('full', 'QuotaExceededError'); return { position: 0 }; } },
-  });
+  }, { chunkBytes: 1 });  // every 1-byte write is a whole chunk, sent at once
   await writable.write('a');
   await writable.write('b'); // sent; its failure surfaces on a later call
   await new Promise((resolve) => setTimeout(resolve, 10));
@@ -249,16 +269,20 @@ test('pipeTo streams chunks and closes (verifying) at the end', async () => {
     },
   });
   await source.pipeTo(writable);
-  assert.deepEqual(responder.types(), ['writeChunk', 'writeChunk', 'writeChunk', 'writeClose']);
+  // 'one ' and 'two ' share a chunk, sent before the Blob (operations keep their order).
+  assert.deepEqual(responder.types(), ['writeChunk', 'writeChunk', 'writeClose']);
+  assert.equal(new TextDecoder().decode(bytesOf(responder.log[0])), 'one two ');
+  assert.ok(responder.log[1].data instanceof Blob);
   await assert.rejects(writable.write('x'), { name: 'InvalidStateError' });
   done();
 });
 
-test('abort() tells the hub to drop the write', async () => {
-  const { writable, responder, done } = setup();
-  await writable.write('partial');
+test('abort() tells the hub to drop the write, and drops what is staged', async () => {
+  const { writable, responder, done } = setup({}, { chunkBytes: 4 });
+  await writable.write('partial');  // one whole chunk goes out, 'ial' stays staged
   await writable.abort(new Error('user cancelled'));
   assert.deepEqual(responder.types(), ['writeChunk', 'writeAbort']);
+  assert.equal(new TextDecoder().decode(bytesOf(responder.log[0])), 'part');
   await assert.rejects(writable.write('x'), { name: 'InvalidStateError' });
   done();
 });
