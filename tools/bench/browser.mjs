@@ -177,31 +177,37 @@ async function withMemory(launched, page, fn) {
   return { result, page: peak.page - idle.page, workers, pss: pssGrowth };
 }
 
+/** Writes back every dirty page first: each timed store starts without the previous one's writeback. */
+function settleDisk() {
+  execFileSync('sync');
+}
+
 // ---- page-side measurements ----
-async function verifiedStore(page, run, size, hex, piece = CHUNK) {
-  return page.evaluate(async ([run, size, hex, piece]) => {
+// `reused`: the page writes every chunk from one reused buffer (no garbage of its own).
+async function verifiedStore(page, run, size, hex, piece = CHUNK, reused = false) {
+  return page.evaluate(async ([run, size, hex, piece, reused]) => {
     const t0 = performance.now();
     const handle = await navigator.crossOriginStorage.getFileHandle({ algorithm: 'SHA-256', value: hex }, { create: true, origins: '*' });
     const w = await handle.createWritable();
     for (let i = 0, at = 0; at < size; i++) {
-      const c = makeChunk(window.base, run, i, size, piece);
+      const c = (reused ? reusedChunk : makeChunk)(window.base, run, i, size, piece);
       at += c.byteLength;
       await w.write(c);
     }
     await w.close();
     return performance.now() - t0;
-  }, [run, size, hex, piece]);
+  }, [run, size, hex, piece, reused]);
 }
 
-async function rawWritable(page, run, size, piece = CHUNK) {
-  return page.evaluate(async ([run, size, piece]) => {
+async function rawWritable(page, run, size, piece = CHUNK, reused = false) {
+  return page.evaluate(async ([run, size, piece, reused]) => {
     const root = await navigator.storage.getDirectory();
     const name = `raw-${run}-${size}`;
     const t0 = performance.now();
     const fh = await root.getFileHandle(name, { create: true });
     const w = await fh.createWritable();
     for (let i = 0, at = 0; at < size; i++) {
-      const c = makeChunk(window.base, run, i, size, piece);
+      const c = (reused ? reusedChunk : makeChunk)(window.base, run, i, size, piece);
       at += c.byteLength;
       await w.write(c);
     }
@@ -209,7 +215,7 @@ async function rawWritable(page, run, size, piece = CHUNK) {
     const ms = performance.now() - t0;
     await root.removeEntry(name);
     return ms;
-  }, [run, size, piece]);
+  }, [run, size, piece, reused]);
 }
 
 /** Sync access handle in a dedicated worker of the site, then (small files) the one-shot verifier. */
@@ -301,6 +307,7 @@ async function sectionStore(launched, a, hashMBps) {
   const rows = [];
   const memory = [];
   const rawMemory = [];  // the same samples around the site's own createWritable of the same bytes
+  const reusedMemory = [];  // both again, the page writing from one reused buffer
   const stored = {};
   let runId = 100;
   const cases = SIZES.map((size) => ({ size, piece: CHUNK }));
@@ -314,17 +321,28 @@ async function sectionStore(launched, a, hashMBps) {
       const run = runId++;
       const hex = digestOf(run, size, piece);
       const big = size >= 5e8;
+      settleDisk();
       const m = big
         ? await withMemory(launched, a, () => verifiedStore(a, run, size, hex, piece))
         : { result: await verifiedStore(a, run, size, hex, piece) };
       t.verified.push(m.result);
       if (big) memory.push(m);
       if (piece === CHUNK) stored[size] = hex;
+      settleDisk();
       const mw = big
         ? await withMemory(launched, a, () => rawWritable(a, run, size, piece))
         : { result: await rawWritable(a, run, size, piece) };
       t.writable.push(mw.result);
       if (big) rawMemory.push(mw);
+      if (big) {
+        const reusedRun = runId++;
+        settleDisk();
+        const mv = await withMemory(launched, a, () => verifiedStore(a, reusedRun, size, digestOf(reusedRun, size, piece), piece, true));
+        settleDisk();
+        const mr = await withMemory(launched, a, () => rawWritable(a, reusedRun, size, piece, true));
+        reusedMemory.push({ verified: mv, raw: mr });
+      }
+      settleDisk();
       const s = await rawSync(a, run, size, hex, size <= WEBCRYPTO_MAX && piece === CHUNK, piece);
       if (s.error) throw new Error(`sync access handle: ${s.error}`);
       t.sync.push(s.ms);
@@ -345,7 +363,7 @@ async function sectionStore(launched, a, hashMBps) {
   }
   say(`### Store: verified (navigator.crossOriginStorage, hub) vs raw OPFS of the site, MB/s median (min–max)`);
   say();
-  say(`Each row writes fresh bytes in ${CHUNK / MiB} MiB \`write()\` calls generated in the page (a copy of a base chunk).`);
+  say(`Each row writes fresh bytes in ${CHUNK / MiB} MiB \`write()\` calls generated in the page (a copy of a base chunk). Every timed store starts after \`sync\` (no writeback of the previous one still running).`);
   say(`"verified" is getFileHandle(create) → createWritable → write… → close (resolves after the hub verified and committed).`);
   say(`"sync + WebCrypto" is the sync-handle write followed by \`getFile()\` → \`arrayBuffer()\` → \`subtle.digest\` (files ≤ ${WEBCRYPTO_MAX / 1e6} MB).`);
   say(`Target: verified ≥ 0.9 × min(fastest raw, Wasm SHA-256 in the page = ${fmt(hashMBps)} MB/s).`);
@@ -360,9 +378,13 @@ async function sectionStore(launched, a, hashMBps) {
       [...memory.map((m, i) => [`verified ${i + 1}`, mb(m.page), ...names.map((n) => (m.workers[n] === undefined ? '—' : mb(m.workers[n]))),
         m.pss.map((p) => `${mb(p.growth)} (${p.type})`).join(', ')]),
       ...rawMemory.map((m, i) => [`raw createWritable ${i + 1}`, mb(m.page), ...names.map(() => '—'),
+        m.pss.map((p) => `${mb(p.growth)} (${p.type})`).join(', ')]),
+      ...reusedMemory.map(({ verified: m }, i) => [`verified, reused source ${i + 1}`, mb(m.page), ...names.map((n) => (m.workers[n] === undefined ? '—' : mb(m.workers[n]))),
+        m.pss.map((p) => `${mb(p.growth)} (${p.type})`).join(', ')]),
+      ...reusedMemory.map(({ raw: m }, i) => [`raw createWritable, reused source ${i + 1}`, mb(m.page), ...names.map(() => '—'),
         m.pss.map((p) => `${mb(p.growth)} (${p.type})`).join(', ')])]);
     say('JS heaps do not count ArrayBuffer contents (chunks in flight live outside the heap); PSS does, and also allocator pages not yet returned to the system.');
-    say('Processes are named by burning CPU in each context before the write (site page, hub frame, hub worker; "renderer" when none of them). The page generates each 4 MiB chunk fresh (garbage until its next GC) in both the verified and the raw rows.');
+    say('Processes are named by burning CPU in each context before the write (site page, hub frame, hub worker; "renderer" when none of them). The page generates each 4 MiB chunk fresh (garbage until its next GC) in the first verified and raw rows; in the "reused source" rows it writes every chunk from one reused buffer, so the page\'s growth is what the writer itself holds.');
     say();
   }
   return stored;

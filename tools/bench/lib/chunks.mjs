@@ -25,6 +25,15 @@ self.makeChunk = (base, run, i, size, piece = base.byteLength) => {
   const v = new DataView(c.buffer);
   if (n >= 8) { v.setUint32(0, run, true); v.setUint32(4, i, true); }
   return c;
+};
+// The same bytes written into one reused buffer (no garbage: for memory rows that should
+// show what the writer holds, not the page's uncollected chunks). Valid until the next call.
+self.reusedChunk = (base, run, i, size, piece = base.byteLength) => {
+  const reuse = (self.reuseBuffers ??= {})[piece] ??= base.slice(0, piece);
+  const n = Math.min(piece, size - i * piece);
+  const v = new DataView(reuse.buffer);
+  if (n >= 8) { v.setUint32(0, run, true); v.setUint32(4, i, true); }
+  return n === piece ? reuse : reuse.subarray(0, n);
 };`;
 
 export const RAW_WORKER = `${CHUNK_SOURCE}
