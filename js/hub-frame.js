@@ -22,6 +22,16 @@ export const MAX_EARLY_REQUESTS = 256;
 const networkError = (message) => makeError('NetworkError', message);
 
 /**
+ * What frame.html's inline script started (`window.cosHubBoot`), if it ran: the storage
+ * access request and, once granted, the hub worker; `failed` once that worker failed to load.
+ * @returns {{access: Promise<any>, worker: SharedWorker|null, failed: boolean}|null}
+ */
+function bootOf(win) {
+  const boot = win.cosHubBoot;
+  return boot && typeof boot.access?.then === 'function' ? boot : null;
+}
+
+/**
  * Run the hub frame in `window`. Returns a small object for tests and the write-worker hook.
  * @param {object} [options]
  * @param {Window & typeof globalThis} [options.window]
@@ -90,19 +100,24 @@ export function startHubFrame(options = {}) {
     port.close();
   }
 
-  /** Storage access, then the unpartitioned worker, else a partitioned one. @returns {Promise<{conn, why}>} */
+  /**
+   * Storage access, then the unpartitioned worker, else a partitioned one. frame.html's
+   * inline script may have asked for both already (`window.cosHubBoot`): taken over here.
+   * @returns {Promise<{conn, why}>}
+   */
   async function openHub() {
+    const boot = bootOf(win);
     let handle = null;
     let why = 'this browser has no document.requestStorageAccess()';
     if (typeof doc.requestStorageAccess === 'function') {
       try {
-        handle = await withTimeout(doc.requestStorageAccess({ all: true }), STORAGE_ACCESS_TIMEOUT);
+        handle = await withTimeout(boot?.access ?? doc.requestStorageAccess({ all: true }), STORAGE_ACCESS_TIMEOUT);
       } catch (error) {
         handle = null; // needs a gesture (or refused): partitioned until the consent click
         why = `requestStorageAccess() was refused without a click: ${describe(error)}`;
       }
     }
-    let conn = handle ? await tryShared(handle) : null;
+    let conn = handle ? await tryShared(handle, boot) : null;
     if (handle && !conn) why = 'storage access was granted but the unpartitioned hub worker did not start';
     if (!conn) conn = await openConnection('partitioned', () => new win.SharedWorker(workerUrl, workerOptions), win.navigator?.locks);
     return { conn, why };
@@ -115,10 +130,12 @@ export function startHubFrame(options = {}) {
     for (const request of early.splice(0)) relay(request);
   }
 
-  async function tryShared(handle) {
+  async function tryShared(handle, boot) {
     if (typeof handle?.SharedWorker !== 'function') return null;
     try {
-      const conn = await openConnection('shared', () => handle.SharedWorker(workerUrl, workerOptions), handle.locks);
+      // The worker frame.html started (same script URL and name) unless it failed to load.
+      const early = boot?.worker && !boot.failed ? boot.worker : null;
+      const conn = await openConnection('shared', () => early ?? handle.SharedWorker(workerUrl, workerOptions), handle.locks);
       accessHandle = handle;
       return conn;
     } catch (error) {
