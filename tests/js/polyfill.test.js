@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NOT_FOUND_MESSAGE } from '../../js/errors.js';
 import { startHubFrame } from '../../js/hub-frame.js';
+import { CHUNK_BYTES } from '../../js/protocol.js';
 
 const HUB = 'https://hub.example/cos/';
 const SITE = 'https://site-a.example';
@@ -660,7 +661,8 @@ test('the frame forwards one operation per write at a time, in order', async (t)
   const handle = await api.getFileHandle(hash(9), { create: true });
   const writable = await handle.createWritable();
   hub.stats.max = 0;
-  for (let i = 0; i < 5; i++) await writable.write(new Uint8Array([i]));
+  // Whole chunks (smaller writes would share one staged chunk): five writeChunk operations.
+  for (let i = 0; i < 5; i++) await writable.write(new Uint8Array(CHUNK_BYTES).fill(i));
   await writable.seek(1);
   await writable.truncate(3);
   await writable.close();
@@ -675,8 +677,8 @@ test('a worker that dies mid-write fails the write with NetworkError, never hang
   t.after(hub.close);
   const handle = await api.getFileHandle(hash(9), { create: true });
   const writable = await handle.createWritable();
-  await writable.write('a'); // in flight at the worker
-  await writable.write('b'); // queued in the frame
+  await writable.write(new Uint8Array(CHUNK_BYTES)); // a whole chunk: in flight at the worker
+  await writable.write('b'); // staged in the page, sent by close()
   hub.crash();
   await assert.rejects(writable.close(), { name: 'NetworkError' });
   assert.equal(status(), 'unavailable');
