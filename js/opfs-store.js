@@ -19,10 +19,15 @@ export class OpfsStore {
    * @param {{log?: (msg: string) => void}} [options] where a failed directory-log padding is reported
    */
   static async open(root, { log = () => {} } = {}) {
-    const blobsRoot = await root.getDirectoryHandle('blobs', { create: true });
-    const blobs = await blobsRoot.getDirectoryHandle('sha256', { create: true });
-    const tmp = await root.getDirectoryHandle('tmp', { create: true });
-    const meta = await blobsRoot.getDirectoryHandle('meta', { create: true });
+    // Two round trips to the browser, not four: the hub's first call waits for them.
+    const [blobsRoot, tmp] = await Promise.all([
+      root.getDirectoryHandle('blobs', { create: true }),
+      root.getDirectoryHandle('tmp', { create: true }),
+    ]);
+    const [blobs, meta] = await Promise.all([
+      blobsRoot.getDirectoryHandle('sha256', { create: true }),
+      blobsRoot.getDirectoryHandle('meta', { create: true }),
+    ]);
     return new OpfsStore(root, blobs, tmp, meta, log);
   }
 
