@@ -21,7 +21,8 @@ import { makeError } from './errors.js';
  *   called with the bytes the hub has acknowledged so far, and once more with
  *   `verified: true` after a verified close
  * @property {(size: number) => void} [onverified] called after the hub verified the bytes
- * @property {number} [chunkBytes] largest ArrayBuffer per message (default CHUNK_BYTES)
+ * @property {number} [chunkBytes] the staging buffer: the size of every chunk message but the
+ *   last before a seek, truncate, Blob or close (default CHUNK_BYTES)
  * @property {number} [windowBytes] in-flight byte window (default WINDOW_BYTES)
  */
 
