@@ -46,13 +46,14 @@ export class HubIndex {
    * Runs `fn(rawIndex, alongside)` under the lock, after catching up with other instances,
    * then persists. `alongside(promise)`: work that runs while the journal is appended and
    * is awaited, still under the lock, before mutate() resolves (a blob's sidecar).
+   * `options.inPlace`: how to append the journal in place (OpfsStore.appendJournal).
    */
-  mutate(fn) {
+  mutate(fn, { inPlace = null } = {}) {
     return this.#locked(async () => {
       await this.#catchUp();
       const work = [];
       const result = await fn(this.raw, (promise) => { work.push(promise); });
-      const settled = await Promise.allSettled([this.#persist(), ...work]);
+      const settled = await Promise.allSettled([this.#persist(inPlace), ...work]);
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed) throw failed.reason;
       return result;
@@ -108,10 +109,10 @@ export class HubIndex {
     this.offset += Number(stats.consumedBytes);
   }
 
-  async #persist() {
+  async #persist(inPlace = null) {
     const bytes = this.raw.takePendingJournalBytes();
     if (bytes.byteLength > 0) {
-      this.offset = await this.store.appendJournal(bytes, this.offset);
+      this.offset = await this.store.appendJournal(bytes, this.offset, inPlace);
       this.#mark();
     }
     if (this.offset > COMPACT_AFTER_BYTES && this.offset > 4 * this.raw.size() * 256) {

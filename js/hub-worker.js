@@ -276,6 +276,17 @@ function abandonAll(conn) {
   });
 }
 
+/**
+ * The journal append in place through the connection's write worker (a sync access handle:
+ * no copy of the journal per commit), or null when the frame has none or it stopped
+ * answering; OpfsStore.appendJournal falls back to createWritable on any failure.
+ */
+function journalInPlace(conn) {
+  const writer = conn.writer;
+  if (!writer || writer.broken) return null;
+  return (handle, bytes, offset) => writer.appendJournal(handle, bytes, offset);
+}
+
 const HANDLERS = {
   async lookup({ core, index, store }, conn, { hashes, origin }) {
     const now = Date.now();
@@ -401,7 +412,7 @@ const HANDLERS = {
         // The sidecar is written while the journal is appended (both before the reply).
         if (r.created || r.changed) alongside(saveMeta(raw, hub.store, session.hex));
         t = trace('close: commit', t);
-      });
+      }, { inPlace: journalInPlace(conn) });
       t = trace('close: journal append + sidecar', t);
     } finally {
       await endWrite(hub, conn, session);

@@ -228,12 +228,25 @@ export class OpfsStore {
 
   /**
    * Appends records at `offset` (the end of the last good record), cutting off any torn
-   * tail after it. Chromium commits a writable by swapping files on close, so the
-   * journal on disk is either the old one or the new one, never a mix.
+   * tail after it. `inPlace(handle, bytes, offset)`, when given, writes them in place (a
+   * sync access handle in a write worker: a torn append is a torn tail, which replay
+   * drops); if it fails, or without it, createWritable: Chromium commits a writable by
+   * swapping files on close, so the journal is the old one or the new one, never a mix,
+   * but it copies the whole journal first (7 ms at 64 KB, 28 ms at 6.5 MB, measured).
    */
-  async appendJournal(bytes, offset) {
+  async appendJournal(bytes, offset, inPlace = null) {
     await this.padded();
     const handle = await this.root.getFileHandle('journal', { create: true });
+    const t0 = performance.now();
+    if (inPlace) {
+      try {
+        await inPlace(handle, bytes, offset);
+        globalThis.cosTrace?.push(['journal append: in place', performance.now() - t0]);
+        return offset + bytes.byteLength;
+      } catch (err) {
+        this.log(`journal append in place failed (${err?.name}: ${err?.message}); appending through createWritable`);
+      }
+    }
     const w = await handle.createWritable({ keepExistingData: true });
     try {
       await w.truncate(offset);
@@ -243,6 +256,7 @@ export class OpfsStore {
       await w.abort().catch(() => {});
       throw err;
     }
+    globalThis.cosTrace?.push(['journal append: createWritable', performance.now() - t0]);
     return offset + bytes.byteLength;
   }
 

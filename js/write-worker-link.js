@@ -64,6 +64,17 @@ export class WriteWorkerLink {
   }
 
   /**
+   * Appends `bytes` at `offset` to the journal (`handle`) with a sync access handle in the
+   * write worker: written in place and flushed, not copied like createWritable does. The
+   * caller holds the index lock; on any failure it appends the other way.
+   * @param {FileSystemFileHandle} handle @param {Uint8Array} bytes @param {number} offset
+   */
+  async appendJournal(handle, bytes, offset) {
+    const data = bytes.slice().buffer;  // a copy: the caller keeps its bytes for a fallback
+    await this.requestWithin({ op: 'append', handle, at: offset, data }, OPEN_TIMEOUT_MS);
+  }
+
+  /**
    * Opens `temp` with a sync access handle in the write worker.
    * @param {{id: string, handle: FileSystemFileHandle}} temp
    * @returns {Promise<SyncDisk>} rejects if the worker refused or did not answer in time

@@ -44,6 +44,7 @@ function serve(port) {
 }
 
 async function run(files, msg) {
+  if (msg.op === 'append') return appendAt(msg);
   if (msg.op === 'open') {
     if (files.has(msg.key)) throw new DOMException('This file is already open.', 'InvalidStateError');
     const access = await msg.handle.createSyncAccessHandle();
@@ -95,4 +96,30 @@ async function run(files, msg) {
     default:
       throw new DOMException(`Unknown operation ${String(msg.op).slice(0, 32)}.`, 'NotSupportedError');
   }
+}
+
+/**
+ * Appends `data` at `at` to the file behind `handle` (the hub's journal), cutting off what
+ * lay beyond `at` (a torn tail), then flushes. In place, under the hub's index lock: no
+ * copy of the file, unlike createWritable({keepExistingData: true}).
+ */
+async function appendAt({ handle, at, data }) {
+  if (typeof FileSystemFileHandle !== 'function' || !(handle instanceof FileSystemFileHandle)
+    || !Number.isSafeInteger(at) || at < 0 || !(data instanceof ArrayBuffer)) {
+    throw new DOMException('append needs a file handle, a position and an ArrayBuffer.', 'TypeError');
+  }
+  const access = await handle.createSyncAccessHandle();
+  try {
+    access.truncate(at);
+    const bytes = new Uint8Array(data);
+    for (let done = 0; done < bytes.byteLength;) {
+      const n = access.write(bytes.subarray(done), { at: at + done });
+      if (n <= 0) throw new DOMException('The journal could not be written.', 'QuotaExceededError');
+      done += n;
+    }
+    access.flush();
+  } finally {
+    access.close();
+  }
+  return {};
 }
