@@ -177,7 +177,7 @@ export function startHubFrame(options = {}) {
         if (notice.lock && locks?.request) watchLiveness(conn, locks, notice.lock);
         // Reads go out at once; a writeBegin waits until the worker knows our lifetime lock
         // (it abandons our writes when it is granted).
-        conn.attached = attachLifetime(conn, locks).catch(() => {});
+        conn.attached = attachLifetime(conn, locks).catch(() => {}).then(() => { conn.attachSent = true; });
         resolve(conn);
       };
       conn.port.onmessageerror = () => console.warn('[cos-hub] a worker message could not be deserialised');
@@ -194,7 +194,6 @@ export function startHubFrame(options = {}) {
       locks.request(lock, () => { held(); return new Promise(() => {}); }).catch(() => held());
     });
     conn.port.postMessage(makeNotice('attach', { lock }));
-    conn.attachSent = true;
   }
 
   // The worker holds the named Web Lock for its whole life; being granted it means it died.
@@ -271,7 +270,7 @@ export function startHubFrame(options = {}) {
     }
     if (conn.dead) return answer(request.id, makeErrorReply(request.id, networkError('The cross-origin storage hub is unavailable.')));
     if (request.type === 'writeBegin' && !conn.attachSent) {
-      conn.attached.then(() => { conn.attachSent = true; relay(request); });
+      conn.attached.then(() => relay(request));
       return;
     }
     if (request.type === 'writeBegin') linkWriteWorker(conn);

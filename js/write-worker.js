@@ -60,13 +60,7 @@ async function run(files, msg) {
       // awaited one by one by the hub worker, only counted.
       if (!file.failure) {
         try {
-          const data = new Uint8Array(msg.data);
-          let done = 0;
-          while (done < data.byteLength) {
-            const n = file.access.write(data.subarray(done), { at: msg.at + done });
-            if (n <= 0) throw new DOMException('The file could not be written.', 'QuotaExceededError');
-            done += n;
-          }
+          writeAll(file.access, new Uint8Array(msg.data), msg.at);
         } catch (error) {
           file.failure = error;
         }
@@ -111,15 +105,19 @@ async function appendAt({ handle, at, data }) {
   const access = await handle.createSyncAccessHandle();
   try {
     access.truncate(at);
-    const bytes = new Uint8Array(data);
-    for (let done = 0; done < bytes.byteLength;) {
-      const n = access.write(bytes.subarray(done), { at: at + done });
-      if (n <= 0) throw new DOMException('The journal could not be written.', 'QuotaExceededError');
-      done += n;
-    }
+    writeAll(access, new Uint8Array(data), at);
     access.flush();
   } finally {
     access.close();
   }
   return {};
+}
+
+/** Writes all of `bytes` at `at` (a sync write may write less than asked). */
+function writeAll(access, bytes, at) {
+  for (let done = 0; done < bytes.byteLength;) {
+    const n = access.write(bytes.subarray(done), { at: at + done });
+    if (n <= 0) throw new DOMException('The file could not be written.', 'QuotaExceededError');
+    done += n;
+  }
 }

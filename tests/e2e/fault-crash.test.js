@@ -106,23 +106,31 @@ test(`${CYCLES} crash cycles mid-write: committed entries survive, nothing half-
     stats.relaunches++;
     return l;
   };
+  // Relaunch and look at the store before anything starts the hub worker: what Chromium's
+  // storage logged, whether its directory database dropped records, committed blobs missing.
+  const relaunchAndLook = async (cycle) => {
+    const l = await relaunch(cycle);
+    const store = await inspectStore(l, server, { hashBlobs: false });
+    const lines = storageLines(l.stderr());
+    if (lines.length) chromiumLog.push(...lines.map((line) => `cycle ${cycle}: ${line}`));
+    const dropped = droppedAtOpen(profile);
+    if (dropped.length) { stats.tornDirectoryLog++; chromiumLog.push(`cycle ${cycle}: directory database recovery: ${dropped.join('; ')}`); }
+    const missing = missingOnDisk(store);
+    if (missing.length) {
+      console.log(`# cycle ${cycle}: BEFORE the hub worker started, blobs of ${missing.length} committed entries are not on disk (cycles ${missing.join(',')}); ${store.blobs.length} blobs, journal ${store.journalBytes} B, root ${JSON.stringify(store.root)}`);
+      console.log(`# cycle ${cycle}: Chromium storage log of this launch: ${JSON.stringify(lines)}; kills: ${JSON.stringify(killDiag.slice(-3))}`);
+      console.log(`# cycle ${cycle}: on disk now:\n${diskListing(profile)}`);
+      if (DIAG_DIR) { fs.writeFileSync(path.join(DIAG_DIR, `stderr-${cycle}.txt`), l.stderr()); fs.writeFileSync(path.join(DIAG_DIR, `stderr-before-${cycle}.txt`), lastLaunchStderr); }
+    }
+    return { launched: l, store };
+  };
   try {
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       if (!launched) {
-        launched = await relaunch(cycle);
-        const cold = await inspectStore(launched, server, { hashBlobs: false });
+        const look = await relaunchAndLook(cycle);
+        launched = look.launched;
+        const cold = look.store;
         journalSizes.push(cold.journalBytes);
-        const lines = storageLines(launched.stderr());
-        if (lines.length) chromiumLog.push(...lines.map((l) => `cycle ${cycle}: ${l}`));
-        const dropped = droppedAtOpen(profile);
-        if (dropped.length) { stats.tornDirectoryLog++; chromiumLog.push(`cycle ${cycle}: directory database recovery: ${dropped.join('; ')}`); }
-        const missing = missingOnDisk(cold);
-        if (missing.length) {
-          console.log(`# cycle ${cycle}: BEFORE the hub worker started, blobs of ${missing.length} committed entries are not on disk (cycles ${missing.join(',')}); ${cold.blobs.length} blobs, journal ${cold.journalBytes} B, root ${JSON.stringify(cold.root)}`);
-          console.log(`# cycle ${cycle}: Chromium storage log of this launch: ${JSON.stringify(lines)}; kills: ${JSON.stringify(killDiag.slice(-3))}`);
-          console.log(`# cycle ${cycle}: on disk now:\n${diskListing(profile)}`);
-          if (DIAG_DIR) { fs.writeFileSync(path.join(DIAG_DIR, `stderr-${cycle}.txt`), launched.stderr()); fs.writeFileSync(path.join(DIAG_DIR, `stderr-before-${cycle}.txt`), lastLaunchStderr); }
-        }
         if (cold.journalBytes < Math.max(...journalSizes.slice(0, -1), 0)) console.log(`# cycle ${cycle}: the journal on disk SHRANK to ${cold.journalBytes} B (was ${Math.max(...journalSizes.slice(0, -1))}); root ${JSON.stringify(cold.root)}, ${cold.blobs.length} blobs`);
         site = await openTestSite(launched, server, 'site-a.test');
         hubLog.push(...(await hubWorkerConsole(launched, { waitMs: 200 })).filter((l) => l.includes('[cos hub]')).map((l) => `cycle ${cycle}: ${l}`));
@@ -180,18 +188,9 @@ test(`${CYCLES} crash cycles mid-write: committed entries survive, nothing half-
 
       if ((cycle + 1) % VERIFY_EVERY === 0 || cycle === CYCLES - 1) {
         if (!launched) {
-          launched = await relaunch(cycle);
-          const store = await inspectStore(launched, server, { hashBlobs: false });
-          const lines = storageLines(launched.stderr());
-          if (lines.length) chromiumLog.push(...lines.map((l) => `cycle ${cycle}: ${l}`));
-          const dropped = droppedAtOpen(profile);
-          if (dropped.length) { stats.tornDirectoryLog++; chromiumLog.push(`cycle ${cycle}: directory database recovery: ${dropped.join('; ')}`); }
-          const missing = missingOnDisk(store);
-          if (missing.length) {
-            console.log(`# cycle ${cycle}: BEFORE the hub worker started, blobs of ${missing.length} committed entries are not on disk (cycles ${missing.join(',')}); ${store.blobs.length} blobs, journal ${store.journalBytes} B, root ${JSON.stringify(store.root)}`);
-            console.log(`# cycle ${cycle}: Chromium storage log of this launch: ${JSON.stringify(lines)}; kills: ${JSON.stringify(killDiag.slice(-3))}`);
-            console.log(`# cycle ${cycle}: on disk now:\n${diskListing(profile)}`);
-          }
+          const look = await relaunchAndLook(cycle);
+          launched = look.launched;
+          const { store } = look;
           // Nothing has started the hub worker yet on this launch, so tmp/ may hold leftovers;
           // opening a site starts it and it cleans.
           site = await openTestSite(launched, server, 'site-a.test');
