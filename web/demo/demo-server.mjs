@@ -53,20 +53,28 @@ function listen(server, port, host) {
   });
 }
 
-/** Listen on every address with one port (the first picks it when 0). */
-async function listenAll(handler, port, hosts) {
-  const servers = [];
-  try {
-    for (const host of hosts) {
-      const server = http.createServer(handler);
-      port = await listen(server, port, host);
-      servers.push(server);
+/**
+ * Listen on every address with one port. With port 0 the first address picks a free port,
+ * which may be taken on a later address (a port free on 127.0.0.1 can be in use on ::1);
+ * then all are closed and another port is picked, a few times.
+ */
+export async function listenAll(handler, wanted, hosts, { attempts = 8, bind = listen } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    const servers = [];
+    let port = wanted;
+    try {
+      for (const host of hosts) {
+        const server = http.createServer(handler);
+        servers.push(server);
+        port = await bind(server, port, host);
+      }
+      return { servers, port };
+    } catch (err) {
+      await Promise.all(servers.map(closeServer));
+      const pickedHere = wanted === 0 && servers.length > 1;
+      if (!(pickedHere && err.code === 'EADDRINUSE' && attempt < attempts)) throw err;
     }
-  } catch (err) {
-    await Promise.all(servers.map(closeServer));
-    throw err;
   }
-  return { servers, port };
 }
 
 function closeServer(server) {
