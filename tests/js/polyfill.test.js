@@ -15,9 +15,9 @@ let copies = 0;
 /** A fresh copy of the module (its install-once state is per module instance). */
 const freshPolyfill = () => import(`../../js/polyfill.js?copy=${++copies}`);
 const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Wait until `condition()` holds (at most ~1 s). */
+/** Wait until `condition()` holds (at most ~5 s: CI's two cores may be busy). */
 async function until(condition) {
-  for (let i = 0; i < 200 && !condition(); i++) await tick(5);
+  for (let i = 0; i < 1_000 && !condition(); i++) await tick(5);
   assert.ok(condition(), 'condition reached');
 }
 
@@ -345,8 +345,7 @@ test('malformed messages from the hub are ignored, never crash', async (t) => {
     JSON.parse('{"v":1,"type":"progress","writeId":1,"loaded":1,"__proto__":{"x":1}}')]) {
     port.postMessage(junk);
   }
-  await tick(10);
-  assert.ok(warn.mock.callCount() >= 5);
+  await until(() => warn.mock.callCount() >= 5);
   assert.equal((await api.getFileHandle(hash(1))).name, hex(1));
   assert.equal({}.x, undefined);
   port.close();

@@ -42,6 +42,19 @@ function setup(options = {}, writableOptions = {}) {
   return { client, responder, writable, done };
 }
 
+/**
+ * Polls `check` (may be async) until it returns true; fails after `ms`. Used instead of a
+ * fixed sleep before asserting that something happened: on a loaded machine (CI's two cores
+ * busy) a 10 ms timer can fire before the message it waits for is delivered.
+ */
+async function eventually(check, what, ms = 5_000) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    assert.ok(Date.now() < deadline, `not within ${ms} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 const bytesOf = (message) => new Uint8Array(message.data);
 const chunks = (log) => log.filter((m) => m.type === 'writeChunk');
 /** Every byte the hub received, in order (bytes are staged: several writes may share a chunk). */
@@ -154,7 +167,7 @@ test('the in-flight window bounds memory whatever the size written', async () =>
   const { writable, responder, done } = setup({ hold: true }, { chunkBytes, windowBytes });
   const writing = writable.write(new Uint8Array(20 * chunkBytes));
   let maxHeld = 0;
-  for (let round = 0; round < 50 && chunks(responder.log).length < 20; round++) {
+  for (let round = 0; round < 2_000 && chunks(responder.log).length < 20; round++) {
     await new Promise((resolve) => setTimeout(resolve, 2));
     maxHeld = Math.max(maxHeld, responder.held.length);
     responder.release();
@@ -175,8 +188,7 @@ test('a Blob waits for the window to empty, then fills it', async () => {
   assert.equal(chunks(responder.log).length, 1, 'the Blob is not sent while bytes are in flight');
   responder.release();
   await first;
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.equal(chunks(responder.log).length, 2);
+  await eventually(() => chunks(responder.log).length === 2, 'the Blob is sent once the window is empty');
   responder.release();
   await second;
   await writable.close();
@@ -223,13 +235,19 @@ test('a failed chunk errors the stream, and the hub is told to abort', async () 
     replies: { writeChunk: () => { if (++n === 2) throw new DOMException('full', 'QuotaExceededError'); return { position: 0 }; } },
   }, { chunkBytes: 1 });  // every 1-byte write is a whole chunk, sent at once
   await writable.write('a');
-  await writable.write('b'); // sent; its failure surfaces on a later call
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  await assert.rejects(writable.write('c'), { name: 'QuotaExceededError' });
+  await writable.write('b'); // sent; its failure surfaces on a later call (once its reply is in)
+  await eventually(async () => {
+    try {
+      await writable.write('c');
+      return false;
+    } catch (error) {
+      assert.equal(error.name, 'QuotaExceededError');
+      return true;
+    }
+  }, 'a later write() rejects with the failed chunk\'s error');
   await assert.rejects(writable.close(), { name: 'QuotaExceededError' });
   await assert.rejects(writable.getWriter().closed, { name: 'QuotaExceededError' });
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(responder.types().includes('writeAbort'));
+  await eventually(() => responder.types().includes('writeAbort'), 'the hub is told to abort');
   assert.ok(!responder.types().includes('writeClose'));
   done();
 });
@@ -242,8 +260,7 @@ test('bad write arguments are TypeErrors', async () => {
   }
   const { writable, responder, done } = setup();
   await assert.rejects(writable.write({ type: 'nope' }), TypeError);
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(responder.types().includes('writeAbort'), 'the errored write is abandoned at the hub');
+  await eventually(() => responder.types().includes('writeAbort'), 'the errored write is abandoned at the hub');
   done();
 });
 
