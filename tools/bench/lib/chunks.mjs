@@ -37,7 +37,8 @@ self.reusedChunk = (base, run, i, size, piece = base.byteLength) => {
 };`;
 
 export const RAW_WORKER = `${CHUNK_SOURCE}
-onmessage = async ({ data: { base, run, size, name, piece } }) => {
+// reused: every chunk from one buffer (no fresh 4 MiB allocation per chunk).
+onmessage = async ({ data: { base, run, size, name, piece, reused } }) => {
   try {
     const root = await navigator.storage.getDirectory();
     const t0 = performance.now();
@@ -45,7 +46,7 @@ onmessage = async ({ data: { base, run, size, name, piece } }) => {
     const h = await fh.createSyncAccessHandle();
     let at = 0;
     for (let i = 0; at < size; i++) {
-      const c = makeChunk(base, run, i, size, piece);
+      const c = (reused ? reusedChunk : makeChunk)(base, run, i, size, piece);
       h.write(c, { at });
       at += c.byteLength;
     }
