@@ -444,16 +444,22 @@ async function sectionCacheHit(launched, a, stored) {
   table(['size', 'COS hit', 'own Cache API hit', 'COS / Cache API'], rows);
 }
 
-/** A 10k-entry journal (one commit record per entry) and one 1 KB blob site-a.test stores. */
+/**
+ * A 10k-entry journal (one commit record per entry), the 1 KB blob site-a.test stores, and
+ * the names of the other entries' blobs (a hub with 10k entries holds 10k blobs: the seed
+ * creates them empty, enough for a start-up that lists blobs/).
+ */
 async function seedJournal(siteAOrigin) {
   const core = await loadCore();
   const ix = new core.raw.Index();
   const blob = Buffer.alloc(1000, 7);
   const blobHex = createHash('sha256').update(blob).digest('hex');
   const parts = [];
+  const names = [];
   const now = Date.now();
   for (let n = 0; n < JOURNAL_ENTRIES; n++) {
     const hex = n === 0 ? blobHex : createHash('sha256').update(`journal-${n}`).digest('hex');
+    if (n > 0) names.push(hex);
     const writer = n === 0 ? siteAOrigin : `https://app${n % 50}.example${n % 50}.com`;
     ix.commit(hex, n === 0 ? blob.length : 1000 + n, 'application/octet-stream', writer,
       { global: n % 10 === 0, origins: n % 3 === 0 ? ['https://partner.org'] : [] }, null, now - n);
@@ -465,13 +471,14 @@ async function seedJournal(siteAOrigin) {
   const opened = check.open(journal);
   check.delete();
   if (Number(opened.entries) !== JOURNAL_ENTRIES) throw new Error(`journal replays ${opened.entries} entries`);
-  return { journal, blob, blobHex };
+  return { journal, blob, blobHex, names };
 }
 
 async function sectionFirstCall() {
   const siteA = server.origin('site-a.test');
-  const { journal, blob, blobHex } = await seedJournal(siteA);
+  const { journal, blob, blobHex, names } = await seedJournal(siteA);
   server.route('hub.test', '/bench/journal.bin', (req, res) => res.end(journal));
+  server.route('hub.test', '/bench/names.json', (req, res) => res.end(JSON.stringify(names)));
   server.route('hub.test', '/bench/blob.bin', (req, res) => res.end(blob));
   server.route('hub.test', '/bench/seed.html', (req, res) => {
     res.setHeader('Content-Type', 'text/html');
@@ -481,6 +488,8 @@ async function sectionFirstCall() {
       await put(root, 'journal', '/bench/journal.bin');
       const blobs = await (await root.getDirectoryHandle('blobs', { create: true })).getDirectoryHandle('sha256', { create: true });
       await put(blobs, '${blobHex}', '/bench/blob.bin');
+      const names = await (await fetch('/bench/names.json')).json();
+      for (let i = 0; i < names.length; i += 200) await Promise.all(names.slice(i, i + 200).map((n) => blobs.getFileHandle(n, { create: true })));
       document.title = 'seeded';
     </script>`);
   });
@@ -540,7 +549,7 @@ async function sectionFirstCall() {
     await launched.close();
   }
   const col = (xs, k) => { const v = xs.map((r) => r[k]).filter((x) => typeof x === 'number'); return v.length ? range(stats(v), 1) : '—'; };
-  say(`### First call: script tag → first resolved getFileHandle (site A's own 1 KB entry; hub journal of ${JOURNAL_ENTRIES} entries), ms median (min–max) of ${FIRST_RUNS}`);
+  say(`### First call: script tag → first resolved getFileHandle (site A's own 1 KB entry; hub journal of ${JOURNAL_ENTRIES} entries and as many blobs), ms median (min–max) of ${FIRST_RUNS}`);
   say();
   say('"cold": no hub worker running (frame load, storage access, worker start, Wasm init, journal replay). "warm": the same page while another tab keeps the hub worker alive. Plain rows: the server sends `Cache-Control: no-store`; "cached files": `max-age=3600` after two earlier visits (HTTP cache and V8 code caches warm, as for a returning user).');
   say();
