@@ -23,8 +23,12 @@ export class HubIndex {
     if (publicHashList) raw.loadPublicHashList(publicHashList);
     const index = new HubIndex(core, raw, store, locks, log);
     await index.#locked(() => index.#reopen());
-    // A report only, so the first call does not wait for IndexedDB (~10-20 ms to open).
-    index.lossChecked = index.#checkMark(Number(raw.lastSeq())).catch((e) => log(`journal mark unreadable: ${e}`));
+    // The first call does not wait for IndexedDB (~10-20 ms to open). Resolves true when the
+    // journal replays to an earlier record than the one marked (the hub then checks blobs/).
+    index.lossChecked = index.#checkMark(Number(raw.lastSeq())).catch((e) => {
+      log(`journal mark unreadable: ${e}`);
+      return false;
+    });
     index.flushTimer = setInterval(() => index.flushUsage().catch((e) => log(`usage flush failed: ${e}`)), USAGE_FLUSH_MS);
     return index;
   }
@@ -58,6 +62,15 @@ export class HubIndex {
       if (failed) throw failed.reason;
       return result;
     });
+  }
+
+  /**
+   * Whether the journal replayed whole at open: readable, nothing torn or dropped, at least
+   * one entry. Otherwise entries may be missing that blobs/ and the sidecars still hold.
+   */
+  replayedWhole() {
+    const s = this.openStats;
+    return !!s && s.status === this.core.Status.Ok && Number(s.droppedBytes) === 0 && Number(s.entries) > 0;
   }
 
   /** Writes batched usage counters (reads, probes) to the journal. */
@@ -135,13 +148,14 @@ export class HubIndex {
       });
   }
 
-  /** At open: logs it when the journal replays to an earlier record than the one marked. */
+  /** At open: logs it, and resolves true, when the journal replays to an earlier record than the one marked. */
   async #checkMark(replayedSeq) {
-    if (typeof indexedDB === 'undefined') return;
+    if (typeof indexedDB === 'undefined') return false;
     const mark = await markStore('readonly', (os) => os.get('journal'));
-    if (!mark || !(mark.seq > replayedSeq)) return;
+    if (!mark || !(mark.seq > replayedSeq)) return false;
     this.log(`STORE WENT BACK: the journal replays to record ${replayedSeq} but record ${mark.seq} was appended `
       + `(${new Date(mark.at).toISOString()}); what was committed after record ${replayedSeq} is lost unless its blob and sidecar survived (rebuild)`);
+    return true;
   }
 }
 

@@ -14,6 +14,7 @@ import { isManageHello, parseManageRequest, MAX_MANAGE_ENTRIES } from './protoco
 const VERSION = '0.1.0';
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const IDLE_WRITE_MS = 10 * 60 * 1000;  // a write with no activity this long is abandoned
+const BLOBS_HOUSEKEEPING_MS = 60 * 1000;  // after a start from a whole journal, blobs/ is checked this late
 
 /**
  * The hub's built-in policy (docs/security.md, "The hub's default policy"): the defences against a site
@@ -58,11 +59,54 @@ async function start() {
   const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
   const removed = await store.cleanTemp((id) => held.has(`cos-write-${id}`));
   if (removed) log(`removed ${removed} temporary files left by an interrupted write`);
-  const rebuilt = await rebuildFromBlobs(core, index, store);
-  if (rebuilt.adopted || rebuilt.removed) {
-    log(`blobs the journal did not know: ${rebuilt.adopted} rebuilt from their sidecars, ${rebuilt.removed} removed (${rebuilt.reasons.join(', ')})`);
+  const hub = { core, store, index, blobsPending: false, blobsChecked: Promise.resolve() };
+  // The check of blobs/ lists every blob: ~300 ms for 10k blobs here, during which the
+  // browser serves this origin's other OPFS calls late. A journal that did not replay whole
+  // (missing, empty, torn, unreadable) may have lost entries blobs/ still holds: checked
+  // before anything is answered. A whole journal is answered from at once; a miss waits
+  // (settleMisses) until the journal mark says it did not go back in time, or until the
+  // check that follows when it did. Otherwise the check runs later as housekeeping (blobs
+  // a crash left without entry: an eviction's unfinished delete, a commit cut short).
+  if (!index.replayedWhole()) {
+    await checkBlobs(core, index, store);
+  } else {
+    hub.blobsPending = true;
+    hub.blobsChecked = index.lossChecked.then((wentBack) => {
+      if (wentBack) return checkBlobs(core, index, store);
+      setTimeout(() => checkBlobs(core, index, store), BLOBS_HOUSEKEEPING_MS);
+      return null;
+    }).finally(() => {
+      hub.blobsPending = false;
+      trace('start: blobs/ settled', 0);  // ms since the worker started
+    });
   }
-  return { core, store, index };
+  return hub;
+}
+
+/** rebuildFromBlobs, its outcome logged; never throws (a failed check is logged). */
+function checkBlobs(core, index, store) {
+  return rebuildFromBlobs(core, index, store).then((rebuilt) => {
+    if (rebuilt.adopted || rebuilt.removed) {
+      log(`blobs the journal did not know: ${rebuilt.adopted} rebuilt from their sidecars, ${rebuilt.removed} removed (${rebuilt.reasons.join(', ')})`);
+    }
+  }, (err) => log(`the check of blobs/ failed: ${err?.stack ?? err}`));
+}
+
+/**
+ * `disclosed[i]`: whether `hexes[i]` was disclosed to `origin`. Until it is settled at
+ * start whether blobs/ holds entries the journal lost (start()), a hash that was not
+ * disclosed waits, and one the index did not hold is looked up again after (the check may
+ * have adopted it). Absent and invisible entries wait
+ * alike, so the wait tells a site nothing its answer does not. Probes are charged per
+ * distinct hash, so the second lookup is not charged again (it counts one more miss or hit
+ * in the site's statistics).
+ */
+async function settleMisses(hub, hexes, origin, disclosed) {
+  if (!hub.blobsPending || disclosed.every(Boolean)) return disclosed;
+  const absent = hexes.map((hex) => !hub.index.raw.contains(hex));
+  await hub.blobsChecked;
+  const now = Date.now();
+  return disclosed.map((ok, i) => ok || (absent[i] && hub.index.raw.contains(hexes[i]) && hub.index.raw.lookup(hexes[i], origin, now)));
 }
 
 /**
@@ -72,15 +116,18 @@ async function start() {
  * other is removed, since nobody is known to have stored it. Under the index lock, where
  * another instance's promote-and-commit is never half done.
  */
-function rebuildFromBlobs(core, index, store) {
+async function rebuildFromBlobs(core, index, store) {
+  const result = { adopted: 0, removed: 0, reasons: [] };
+  // Listed outside the lock (the long part); each candidate is checked again under it.
+  const candidates = (await store.blobNames()).filter((hex) => !index.raw.contains(hex));
+  if (!candidates.length) return result;
   return index.mutate(async (raw) => {
-    const result = { adopted: 0, removed: 0, reasons: [] };
     const drop = async (hex, reason) => {
       await store.removeBlob(hex);
       result.removed++;
       if (!result.reasons.includes(reason)) result.reasons.push(reason);
     };
-    for (const hex of await store.blobNames()) {
+    for (const hex of candidates) {
       if (raw.contains(hex)) continue;
       const meta = await store.readMeta(hex);
       const storers = Array.isArray(meta?.storers) ? meta.storers.filter((o) => typeof o === 'string') : [];
@@ -288,11 +335,12 @@ function journalInPlace(conn) {
 }
 
 const HANDLERS = {
-  async lookup({ core, index, store }, conn, { hashes, origin }) {
+  async lookup(hub, conn, { hashes, origin }) {
+    const { core, index, store } = hub;
     const now = Date.now();
     const hexes = hashes.map((h) => hashHex(core, h));
     // All-or-nothing: every hash is looked up (and charged) before anything is revealed.
-    const disclosed = hexes.map((hex) => index.raw.lookup(hex, origin, now));
+    const disclosed = await settleMisses(hub, hexes, origin, hexes.map((hex) => index.raw.lookup(hex, origin, now)));
     if (!disclosed.every(Boolean)) throw notFoundError();
     const entries = [];
     for (const hex of hexes) {
@@ -303,10 +351,12 @@ const HANDLERS = {
     return { entries };
   },
 
-  async getFile({ core, index, store }, conn, { hash, origin }) {
+  async getFile(hub, conn, { hash, origin }) {
+    const { core, index, store } = hub;
     const hex = hashHex(core, hash);
+    const [disclosed] = await settleMisses(hub, [hex], origin, [index.raw.lookup(hex, origin, Date.now())]);
+    if (!disclosed) throw notFoundError();
     const now = Date.now();
-    if (!index.raw.lookup(hex, origin, now)) throw notFoundError();
     index.raw.beginRead(hex);
     try {
       const file = await store.blobFile(hex);
@@ -491,6 +541,7 @@ async function dispatchManage(conn, message) {
   }
   try {
     const hub = await ready;
+    await hub.blobsChecked;  // the hub's own page sees every entry, adopted ones included
     const reply = await MANAGE_HANDLERS[request.type](hub, request);
     conn.port.postMessage(makeReply(request.id, reply));
   } catch (err) {
