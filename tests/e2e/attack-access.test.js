@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launchBrowser } from './lib/browser.js';
-import { startProductServer } from './lib/product.js';
-import { RECOMMENDED_POLICY, openTestSite, serveInspector, servePolicy, sha256Hex, summarize } from './lib/attacker.js';
+import { RECOMMENDED_POLICY, openTestSite, sha256Hex, startInspectedServer, summarize } from './lib/attacker.js';
 
 const SAMPLES = Number(process.env.COS_TIMING_SAMPLES ?? 150);  // per category
 let server;
@@ -30,9 +29,7 @@ const bytesFor = (seed) => {
 before(async () => {
   // Same generator as cosT.randomBytes(n, seed) in the page, so Node knows the hashes up front.
   for (const [name, seed] of Object.entries(seeds)) h[name] = sha256Hex(bytesFor(seed));
-  server = await startProductServer();
-  servePolicy(server, RECOMMENDED_POLICY, [h.phl1, h.phl2, h.phl3, h.phl4, h.phl5]);
-  serveInspector(server);
+  server = await startInspectedServer(RECOMMENDED_POLICY, [h.phl1, h.phl2, h.phl3, h.phl4, h.phl5]);
   launched = await launchBrowser({ mode: 'cookies-allowed' });
   siteA = await openTestSite(launched, server, 'site-a.test');
   sameSiteReader = await openTestSite(launched, server, 'x.site-a.test');

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launchBrowser } from './lib/browser.js';
-import { startProductServer } from './lib/product.js';
-import { RECOMMENDED_POLICY, inspectStore, openTestSite, serveInspector, servePolicy } from './lib/attacker.js';
+import { RECOMMENDED_POLICY, inspectStore, openTestSite, startInspectedServer } from './lib/attacker.js';
 
 const FUZZ_MESSAGES = Number(process.env.COS_ATTACK_FUZZ ?? 3000);
 let server;
@@ -18,9 +17,7 @@ const secrets = {};
 let tmpLeft = null;
 
 before(async () => {
-  server = await startProductServer();
-  servePolicy(server, RECOMMENDED_POLICY);
-  serveInspector(server);
+  server = await startInspectedServer(RECOMMENDED_POLICY);
   launched = await launchBrowser({ mode: 'cookies-allowed' });
   victim = await openTestSite(launched, server, 'site-a.test');
   assert.equal(victim.status, 'shared');

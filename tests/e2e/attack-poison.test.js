@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { launchBrowser } from './lib/browser.js';
-import { startProductServer } from './lib/product.js';
-import { RECOMMENDED_POLICY, inspectStore, openTestSite, serveInspector, servePolicy } from './lib/attacker.js';
+import { RECOMMENDED_POLICY, inspectStore, openTestSite, startInspectedServer } from './lib/attacker.js';
 
 const WRITES = Number(process.env.COS_POISON_WRITES ?? 10_000);
 const CONCURRENCY = 24;
@@ -21,9 +20,7 @@ let server;
 let launched;
 
 before(async () => {
-  server = await startProductServer();
-  servePolicy(server, RECOMMENDED_POLICY);
-  serveInspector(server);
+  server = await startInspectedServer(RECOMMENDED_POLICY);
   launched = await launchBrowser({ mode: 'cookies-allowed' });
 });
 

@@ -5,8 +5,7 @@
 // restart, and the journal replays (the entries are found again after every relaunch).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startProductServer } from './lib/product.js';
-import { RECOMMENDED_POLICY, hubWorkerConsole, inspectStore, openTestSite, serveInspector, servePolicy } from './lib/attacker.js';
+import { RECOMMENDED_POLICY, hubWorkerConsole, inspectStore, openTestSite, startInspectedServer } from './lib/attacker.js';
 import { createProfile, launchOnProfile, removeProfile } from './lib/persistent-browser.js';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,9 +17,7 @@ let server;
 let profile;
 
 before(async () => {
-  server = await startProductServer();
-  servePolicy(server, RECOMMENDED_POLICY);
-  serveInspector(server);
+  server = await startInspectedServer(RECOMMENDED_POLICY);
   profile = createProfile('cookies-allowed');
 });
 

@@ -5,17 +5,14 @@
 // never shows a dropped entry, leaves no blob it does not know, and says what it dropped.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startProductServer } from './lib/product.js';
-import { RECOMMENDED_POLICY, hubWorkerConsole, inspectStore, openTestSite, serveInspector, servePolicy } from './lib/attacker.js';
+import { RECOMMENDED_POLICY, hubWorkerConsole, inspectStore, openTestSite, startInspectedServer } from './lib/attacker.js';
 import { createProfile, launchOnProfile, removeProfile } from './lib/persistent-browser.js';
 
 const ENTRIES = 12;
 let server;
 
 before(async () => {
-  server = await startProductServer();
-  servePolicy(server, RECOMMENDED_POLICY);
-  serveInspector(server);
+  server = await startInspectedServer(RECOMMENDED_POLICY);
 });
 
 after(async () => {

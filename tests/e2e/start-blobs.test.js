@@ -9,17 +9,14 @@
 // fault-crash.test.js.)
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startProductServer } from './lib/product.js';
-import { RECOMMENDED_POLICY, hubWorkerConsole, inspectStore, openTestSite, serveInspector, servePolicy } from './lib/attacker.js';
+import { RECOMMENDED_POLICY, hubWorkerConsole, inspectStore, openTestSite, startInspectedServer } from './lib/attacker.js';
 import { createProfile, launchOnProfile, removeProfile } from './lib/persistent-browser.js';
 
 const STRAYS = 400;  // blobs without entry or sidecar: each is removed by the check
 let server;
 
 before(async () => {
-  server = await startProductServer();
-  servePolicy(server, RECOMMENDED_POLICY);
-  serveInspector(server);
+  server = await startInspectedServer(RECOMMENDED_POLICY);
 });
 
 after(async () => {

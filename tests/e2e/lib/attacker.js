@@ -2,7 +2,7 @@
 // page-side code an attacker (or a victim) site runs, policy serving, and a top-level hub
 // page that inspects the hub's unpartitioned OPFS store. Loaded by Node test files only.
 import { createHash } from 'node:crypto';
-import { openSite } from './product.js';
+import { openSite, startProductServer } from './product.js';
 
 /**
  * The hub's built-in default policy (js/hub-worker.js DEFAULT_POLICY, docs/security.md),
@@ -136,6 +136,14 @@ export function serveInspector(server) {
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.end('<!doctype html><meta charset="utf-8"><title>inspect</title><body>inspect</body>');
   });
+}
+
+/** The product server with `policy` (and a Public Hash List) served, and the inspector page. */
+export async function startInspectedServer(policy = RECOMMENDED_POLICY, phl = []) {
+  const server = await startProductServer();
+  servePolicy(server, policy, phl);
+  serveInspector(server);
+  return server;
 }
 
 /**
