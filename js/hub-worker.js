@@ -75,10 +75,7 @@ async function start() {
       if (wentBack) return checkBlobs(core, index, store);
       setTimeout(() => checkBlobs(core, index, store), BLOBS_HOUSEKEEPING_MS);
       return null;
-    }).finally(() => {
-      hub.blobsPending = false;
-      trace('start: blobs/ settled', 0);  // ms since the worker started
-    });
+    }).finally(() => { hub.blobsPending = false; });
   }
   return hub;
 }
@@ -96,8 +93,8 @@ function checkBlobs(core, index, store) {
  * `disclosed[i]`: whether `hexes[i]` was disclosed to `origin`. Until it is settled at
  * start whether blobs/ holds entries the journal lost (start()), a hash that was not
  * disclosed waits, and one the index did not hold is looked up again after (the check may
- * have adopted it). Absent and invisible entries wait
- * alike, so the wait tells a site nothing its answer does not. Probes are charged per
+ * have adopted it). Absent and invisible entries wait alike, so the wait tells a site
+ * nothing its answer does not. Probes are charged per
  * distinct hash, so the second lookup is not charged again (it counts one more miss or hit
  * in the site's statistics).
  */
@@ -113,12 +110,12 @@ async function settleMisses(hub, hexes, origin, disclosed) {
  * Blobs without an index entry (a journal lost, damaged or cut short; a crash between an
  * eviction's Remove record and the blob's deletion). A blob whose bytes still hash to its
  * name and whose sidecar names its storers is committed again with those rights; any
- * other is removed, since nobody is known to have stored it. Under the index lock, where
- * another instance's promote-and-commit is never half done.
+ * other is removed, since nobody is known to have stored it. blobs/ is listed outside the
+ * index lock; each candidate is handled under it, where another instance's
+ * promote-and-commit is never half done.
  */
 async function rebuildFromBlobs(core, index, store) {
   const result = { adopted: 0, removed: 0, reasons: [] };
-  // Listed outside the lock (the long part); each candidate is checked again under it.
   const candidates = (await store.blobNames()).filter((hex) => !index.raw.contains(hex));
   if (!candidates.length) return result;
   return index.mutate(async (raw) => {
@@ -443,6 +440,8 @@ const HANDLERS = {
       throw makeError('DataError', 'The written bytes do not match the hash.');
     }
     try {
+      // A blob the start-up check may still adopt keeps its sidecar's storers: commit after it.
+      await hub.blobsChecked;
       await index.mutate(async (raw, alongside) => {
         t = trace('close: index lock, journal catch-up', t);
         if (!raw.contains(session.hex)) {
